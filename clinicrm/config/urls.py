@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+# Every app owns its full paths (pt-BR) in its own urls.py, under its own namespace.
+urlpatterns = [
+    path("django-admin/", admin.site.urls),
+    path("", include("clinicrm.core.urls")),
+    path("", include("clinicrm.dashboard.urls")),
+    path("", include("clinicrm.people.urls")),
+    path("", include("clinicrm.agenda.urls")),
+    path("", include("clinicrm.api.urls")),
+    path("", include("clinicrm.integrations.urls")),
+    path("", include("clinicrm.credits.urls")),
+    path("", include("clinicrm.messaging.urls")),
+    path("", include("clinicrm.saas.urls")),
+    path("", include("clinicrm.automation.urls")),
+    path("", include("clinicrm.devtools.urls")),
+]

@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from clinicrm.core.menu import menu_for
+from clinicrm.core.tenancy import memberships_for_user
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    """What the base layout needs: tenant, membership, the tenant switcher and the menu."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    membership = getattr(request, "membership", None)
+    return {
+        "current_tenant": getattr(request, "tenant", None),
+        "current_membership": membership,
+        "user_memberships": memberships_for_user(user),
+        "menu": menu_for(membership=membership, is_staff=user.is_staff),
+    }

@@ -1,0 +1,192 @@
+"""Tenancy, users and the audit trail.
+
+A *tenant* is a clinic or a solo practice. Users reach a tenant only through an active
+`Membership`, which carries their role. Every tenant-owned model inherits `TenantModel`, whose
+non-null `tenant` FK is the one column every query filters by (see `core.tenancy`).
+The audit log keeps who/what/when/where without free-text personal data: it stores object
+types, ids and the names of changed fields, never their values.
+"""
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+
+models.CharField.register_lookup(Length)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> "User":
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """Login by e-mail; UUID ids because credit tables reference users as uuid."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("e-mail", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        db_table = "users"
+        verbose_name = "usuário"
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Tenant(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField("nome", max_length=150)
+    slug = models.SlugField(unique=True, max_length=80)
+    # Digits only for a CPF (11); a CNPJ has 14 characters and, since July 2026, may carry
+    # upper-case letters in its first 12 positions. Check digits are validated in forms.
+    cpf_cnpj = models.CharField("CPF/CNPJ", max_length=14, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "tenants"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cpf_cnpj__isnull=True) | Q(cpf_cnpj__length__in=[11, 14]),
+                name="tenants_cpf_cnpj_length_chk",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Proprietário"
+    ADMIN = "admin", "Administrador"
+    PROFESSIONAL = "professional", "Profissional"
+    SECRETARY = "secretary", "Secretária(o)"
+
+
+MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+CLINIC_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.SECRETARY})
+
+
+class Membership(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("papel", max_length=20, choices=Role.choices)
+    is_active = models.BooleanField("ativo", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "memberships"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="memberships_tenant_user_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant} ({self.role})"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in MANAGER_ROLES
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_tenant(self, tenant: Tenant) -> "TenantQuerySet":
+        return self.filter(tenant=tenant)
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned row: the tenant FK is never null."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class AuditLog(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    # Names of changed fields and other non-personal facts (never values typed by people).
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "audit_logs"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class LoginAttempt(models.Model):
+    """Failed logins, counted per account and per IP to throttle guessing."""
+
+    id = models.BigAutoField(primary_key=True)
+    email = models.CharField(max_length=254, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "login_attempts"
+
+    def __str__(self) -> str:
+        return f"failed login #{self.pk}"
+
+
+class Notification(models.Model):
+    """In-app notification for one member (the bell). Text is pt-BR and carries no personal data."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "notifications"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "tenant", "read_at"], name="notif_user_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,48 @@
+import uuid
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from clinicrm.core.forms import LoginForm
+from clinicrm.core.services import client_ip, login_success_record
+from clinicrm.core.tenancy import SESSION_TENANT_KEY, memberships_for_user
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard:home")
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assert form.user is not None
+        login(request, form.user)
+        login_success_record(user=form.user, ip=client_ip(request))
+        nxt = request.POST.get("next") or request.GET.get("next") or ""
+        if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+            return redirect(nxt)
+        if form.user.is_staff and not memberships_for_user(form.user).exists():
+            return redirect("saas:home")
+        return redirect("dashboard:home")
+    return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("core:login")
+
+
+@login_required
+@require_POST
+def tenant_switch_view(request: HttpRequest) -> HttpResponse:
+    try:
+        wanted = str(uuid.UUID(request.POST.get("tenant_id", "")))
+    except ValueError:
+        return redirect("dashboard:home")
+    # Only a tenant the user is an active member of can be chosen; anything else is ignored.
+    if memberships_for_user(request.user).filter(tenant_id=wanted).exists():
+        request.session[SESSION_TENANT_KEY] = wanted
+    return redirect("dashboard:home")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SaasConfig(AppConfig):
+    name = "clinicrm.saas"
+    label = "saas"
