@@ -233,3 +233,29 @@ ASAAS_ENVIRONMENT = os.environ.get("ASAAS_ENVIRONMENT", "sandbox")
 ASAAS_BASE_URL = os.environ.get("ASAAS_BASE_URL", "")
 ASAAS_API_KEY = os.environ.get("ASAAS_API_KEY", "")
 ASAAS_WEBHOOK_TOKEN = os.environ.get("ASAAS_WEBHOOK_TOKEN", "")
+
+# --- JSON API (api app) -----------------------------------------------------------------------
+# django-ninja as an installed app serves its Swagger UI from our own static files (no CDN, no
+# inline script), so /api/v1/docs works under the strict CSP.
+INSTALLED_APPS.append("ninja")
+
+# --- Project-level static files (runtime) ------------------------------------------------------
+# clinicrm/static/ (app.css, app.js) belongs to no app, so the static finders must be told.
+STATICFILES_DIRS = [BASE_DIR / "clinicrm" / "static"]
+
+# --- Asaas / outbound HTTP (asaas helper) ----------------------------------------------------
+# httpx logs every request URL at INFO; Asaas customer look-ups carry the CPF/CNPJ in the query.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}  # type: ignore[index]
+
+# --- Messaging (messaging helper) -----------------------------------------------------------
+# Fernet key(s) for channel secrets at rest, comma-separated (first encrypts, all decrypt).
+# Empty: a key derived from SECRET_KEY (development). Generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+# Outbox reconciliation: an unclear send is asked about after this many seconds, and given up
+# (failed + credit refunded) after the deadline.
+MESSAGING_RECONCILE_AFTER_SECONDS = int(os.environ.get("MESSAGING_RECONCILE_AFTER_SECONDS", "120"))
+MESSAGING_SEND_DEADLINE_SECONDS = int(os.environ.get("MESSAGING_SEND_DEADLINE_SECONDS", "3600"))
+# SSE: poll interval of the events table and heartbeat period (seconds).
+MESSAGING_SSE_POLL_SECONDS = float(os.environ.get("MESSAGING_SSE_POLL_SECONDS", "1.0"))
+MESSAGING_SSE_HEARTBEAT_SECONDS = float(os.environ.get("MESSAGING_SSE_HEARTBEAT_SECONDS", "15"))

@@ -138,3 +138,97 @@ def membership_delete(*, membership: Membership, actor: Any = None, ip: str | No
         object_id=str(pk),
         ip=ip,
     )
+
+
+# --- Membership management by a clinic's owner/admin (members page) ---------------------------
+
+
+def _membership_guard(
+    *, actor: Membership, membership: Membership | None, new_role: str | None, leaving: bool
+) -> None:
+    """Who may do what to whom. `leaving`: the member stops being an active owner candidate."""
+    if actor.role not in (Role.OWNER, Role.ADMIN):
+        raise ApplicationError("Seu papel não permite gerenciar membros.", field="role")
+    if new_role is not None and new_role not in Role.values:
+        raise ApplicationError("Papel inválido.", field="role")
+    if actor.role != Role.OWNER:
+        if new_role == Role.OWNER and (membership is None or membership.role != Role.OWNER):
+            raise ApplicationError(
+                "Somente um proprietário pode tornar alguém proprietário.", field="role"
+            )
+        if membership is not None and membership.role == Role.OWNER:
+            raise ApplicationError(
+                "Somente um proprietário pode alterar outro proprietário.", field="role"
+            )
+    if membership is None or membership.role != Role.OWNER or not membership.is_active:
+        return
+    stops_being_owner = leaving or (new_role is not None and new_role != Role.OWNER)
+    if not stops_being_owner:
+        return
+    # Lock the tenant's owner rows so two concurrent demotions cannot leave zero owners.
+    others = (
+        Membership.objects.select_for_update()
+        .filter(tenant_id=membership.tenant_id, role=Role.OWNER, is_active=True)
+        .exclude(pk=membership.pk)
+    )
+    if not list(others):
+        raise ApplicationError(
+            "A clínica precisa de pelo menos um proprietário ativo.", field="role"
+        )
+
+
+@transaction.atomic
+def membership_add_by_email(
+    *, actor: Membership, email: str, role: str, first_name: str = "", ip: str | None = None
+) -> tuple[Membership, bool]:
+    """Link an existing user, or create one with an unusable password. -> (membership, new)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ApplicationError("Informe um e-mail válido.", field="email") from exc
+    _membership_guard(actor=actor, membership=None, new_role=role, leaving=False)
+    user = User.objects.filter(email=email).first()
+    created = user is None
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, first_name=first_name[:150])
+        audit_log_record(
+            action="user.create",
+            user=actor.user,
+            tenant=actor.tenant,
+            obj=user,
+            ip=ip,
+            details={"fields": ["email", "first_name"] if first_name else ["email"]},
+        )
+    membership = membership_create(
+        tenant=actor.tenant, user=user, role=role, actor=actor.user, ip=ip
+    )
+    return membership, created
+
+
+@transaction.atomic
+def membership_change(
+    *, actor: Membership, membership: Membership, role: str, is_active: bool, ip: str | None = None
+) -> Membership:
+    if membership.tenant_id != actor.tenant_id:
+        raise ApplicationError("Membro não encontrado.", field="membership")
+    _membership_guard(
+        actor=actor,
+        membership=membership,
+        new_role=role if role != membership.role else None,
+        leaving=membership.is_active and not is_active,
+    )
+    return membership_update(
+        membership=membership, role=role, is_active=is_active, actor=actor.user, ip=ip
+    )
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership: Membership, ip: str | None = None) -> None:
+    if membership.tenant_id != actor.tenant_id:
+        raise ApplicationError("Membro não encontrado.", field="membership")
+    _membership_guard(actor=actor, membership=membership, new_role=None, leaving=True)
+    membership_delete(membership=membership, actor=actor.user, ip=ip)

@@ -9,3 +9,22 @@ urlpatterns = [
     path("sair/", views.logout_view, name="logout"),
     path("clinica/trocar/", views.tenant_switch_view, name="tenant_switch"),
 ]
+
+# Members page (owner/admin): see core/members_views.py.
+from clinicrm.core import members_views  # noqa: E402
+
+urlpatterns += [
+    path("membros/", members_views.member_list_view, name="member_list"),
+    path("membros/adicionar/", members_views.member_add_view, name="member_add"),
+    path("membros/<int:membership_id>/papel/", members_views.member_role_view, name="member_role"),
+    path(
+        "membros/<int:membership_id>/situacao/",
+        members_views.member_active_view,
+        name="member_active",
+    ),
+    path(
+        "membros/<int:membership_id>/remover/",
+        members_views.member_remove_view,
+        name="member_remove",
+    ),
+]

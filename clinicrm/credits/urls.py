@@ -1,5 +1,21 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from clinicrm.credits import views
 
 app_name = "credits"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("configuracoes/creditos-whatsapp", views.credits_page, name="page"),
+    path("configuracoes/creditos-whatsapp/comprar", views.purchase_form, name="purchase_form"),
+    path(
+        "configuracoes/creditos-whatsapp/compras",
+        views.purchase_create,
+        name="purchase_create",
+    ),
+    path(
+        "configuracoes/creditos-whatsapp/compras/<uuid:purchase_id>/status",
+        views.purchase_status,
+        name="purchase_status",
+    ),
+    path("configuracoes/extrato-addons", views.addon_statement, name="addon_statement"),
+]

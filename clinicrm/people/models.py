@@ -38,6 +38,13 @@ class Patient(TenantModel):
             models.Index(
                 fields=["tenant", "is_active", "full_name"], name="patients_tenant_name_idx"
             ),
+            # The list's exact order (name, id): page ids come from an index-only scan.
+            models.Index(
+                fields=["tenant", "is_active", "full_name", "id"],
+                name="patients_tenant_name_id_idx",
+            ),
+            models.Index(fields=["tenant", "cpf"], name="patients_tenant_cpf_idx"),
+            # PostgreSQL also gets trigram indexes for name search (migration 0004).
         ]
         constraints = [
             models.CheckConstraint(

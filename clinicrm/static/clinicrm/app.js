@@ -39,5 +39,22 @@
     }
   });
 
+  // In DEBUG, django-htmx's helper (listening on document) replaces the whole page with any 400
+  // answer, meant for Django's error pages. Our 400s are form fragments with pt-BR errors, so stop
+  // the event at <body> before it gets there; the beforeSwap handler above swaps them in.
+  document.body.addEventListener("htmx:beforeOnLoad", function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    if (xhr && (xhr.status === 400 || xhr.status === 422)) ev.stopPropagation();
+  });
+
+  // Forms (or their submit button) with data-confirm ask before submitting destructive actions.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var button = ev.submitter;
+    var text = (button && button.getAttribute("data-confirm")) ||
+      (form.getAttribute && form.getAttribute("data-confirm"));
+    if (text && !window.confirm(text)) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+  }, true);
+
   window.Clinicrm = { onReady: onReady };
 })();

@@ -1,0 +1,40 @@
+"""Writes of messaging: ingest, delivery status, the send outbox, media and realtime events."""
+
+from clinicrm.messaging.services.inbound import (
+    EventOutcome,
+    channel_event_apply,
+    channel_status_set,
+    message_ingest,
+    message_status_apply,
+)
+from clinicrm.messaging.services.outbox import (
+    channel_active_for,
+    message_reconcile,
+    message_send,
+    message_send_perform,
+    message_send_result_apply,
+    thread_window_open,
+)
+from clinicrm.messaging.services.realtime import realtime_event_emit, realtime_events_prune
+from clinicrm.messaging.services.status import message_fail, message_status_advance
+from clinicrm.messaging.services.threads import thread_get_or_create, thread_mark_read
+
+__all__ = [
+    "EventOutcome",
+    "channel_active_for",
+    "channel_event_apply",
+    "channel_status_set",
+    "message_fail",
+    "message_ingest",
+    "message_reconcile",
+    "message_send",
+    "message_send_perform",
+    "message_send_result_apply",
+    "message_status_advance",
+    "message_status_apply",
+    "realtime_event_emit",
+    "realtime_events_prune",
+    "thread_get_or_create",
+    "thread_mark_read",
+    "thread_window_open",
+]

@@ -1,0 +1,206 @@
+"""Ingest of provider events: messages in both directions, delivery statuses, channel state.
+
+Provider webhook handlers (integrations/<provider>/handlers.py) call `channel_event_apply` (or
+the two functions below it) from inside `inbound_event_process`'s transaction. Everything here is
+idempotent: a message is unique per (channel, provider_message_id), statuses only move forward.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinicrm.integrations.models import InboundEvent
+from clinicrm.messaging.identity import contact_identity
+from clinicrm.messaging.models import (
+    STATUS_RANK,
+    Channel,
+    ChannelStatus,
+    Direction,
+    MediaStatus,
+    Message,
+    MessageKind,
+    MessageStatus,
+    StatusBacklog,
+    Thread,
+)
+from clinicrm.messaging.providers import InboundMessage, StatusUpdate, provider_for
+from clinicrm.messaging.services.realtime import (
+    KIND_CHANNEL,
+    KIND_MESSAGE,
+    realtime_event_emit,
+)
+from clinicrm.messaging.services.status import (
+    message_status_advance,
+    status_backlog_apply,
+)
+from clinicrm.messaging.services.threads import thread_get_or_create, thread_record_message
+
+logger = logging.getLogger(__name__)
+
+# Kinds that do not count as unread nor replace the thread's last message.
+_SILENT_KINDS = frozenset({MessageKind.REACTION})
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    messages: int = 0
+    statuses: int = 0
+
+
+def _existing(channel: Channel, provider_message_id: str) -> Message | None:
+    return Message.objects.filter(channel=channel, provider_message_id=provider_message_id).first()
+
+
+def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | None:
+    """Store one provider message (idempotent) and fold it into its thread.
+
+    Returns the message (the existing one for a duplicate), or None when the address is not a
+    1:1 contact (groups, broadcasts). `from_me` messages (typed on the clinic's phone, or the
+    provider's echo of our own send) are stored as outbound.
+    """
+    identity = contact_identity(inbound.contact_raw_id, inbound.contact_alt_id)
+    if identity is None or not inbound.provider_message_id:
+        return None
+    tenant = channel.tenant
+    with transaction.atomic():
+        existing = _existing(channel, inbound.provider_message_id)
+        if existing is not None:
+            if inbound.from_me and inbound.status:
+                message_status_advance(message=existing, status=inbound.status)
+            return existing
+
+        thread_key = identity.thread_key
+        if not identity.has_phone:
+            # Only the LID is known: reuse the thread that already saw this LID with a phone.
+            known = (
+                Thread.objects.filter(tenant=tenant, contact_lid=identity.lid)
+                .values_list("thread_key", flat=True)
+                .first()
+            )
+            thread_key = known or thread_key
+        thread = thread_get_or_create(
+            tenant=tenant,
+            thread_key=thread_key,
+            contact_raw_id=identity.raw_id,
+            contact_lid=identity.lid,
+            contact_name="" if inbound.from_me else inbound.contact_name,
+        )
+
+        direction = Direction.OUTBOUND if inbound.from_me else Direction.INBOUND
+        if inbound.from_me:
+            status = inbound.status or MessageStatus.SENT
+        else:
+            status = MessageStatus.DELIVERED
+        media = inbound.media
+        message = Message(
+            tenant=tenant,
+            channel=channel,
+            thread_key=thread.thread_key,
+            contact_raw_id=identity.raw_id or identity.lid,
+            direction=direction,
+            from_me=inbound.from_me,
+            provider_message_id=inbound.provider_message_id,
+            kind=inbound.kind,
+            body=inbound.body or "",
+            quoted_provider_id=inbound.quoted_provider_id,
+            reaction_target_id=inbound.reaction_target_id,
+            extra=dict(inbound.extra),
+            status=status,
+            status_rank=STATUS_RANK[status],
+            provider_timestamp=inbound.timestamp,
+            media_status=MediaStatus.PENDING if media else MediaStatus.NONE,
+            media_mime=(media.mime if media else "")[:120],
+            media_filename=(media.filename if media else "")[:255],
+            media_size=media.size if media else None,
+            media_ref=dict(media.ref) if media else {},
+        )
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            # A concurrent delivery of the same message won the race.
+            return _existing(channel, inbound.provider_message_id)
+
+        silent = message.kind in _SILENT_KINDS
+        if not silent:
+            thread_record_message(
+                thread=thread, message=message, count_unread=direction == Direction.INBOUND
+            )
+        if inbound.from_me:
+            status_backlog_apply(message=message)
+        if media is not None:
+            from clinicrm.messaging.services.media import message_media_accept
+
+            message_media_accept(message=message, inline=media.inline)
+        unread = Thread.objects.filter(pk=thread.pk).values_list("unread_count", flat=True).first()
+        realtime_event_emit(
+            tenant=tenant,
+            kind=KIND_MESSAGE,
+            payload={
+                "thread": thread.pk,
+                "message": message.pk,
+                "direction": direction,
+                "kind": message.kind,
+                "unread": unread or 0,
+                "silent": silent,
+            },
+        )
+    return message
+
+
+def message_status_apply(*, channel: Channel, update: StatusUpdate) -> bool:
+    """Apply a delivery status (forward-only). Unknown provider ids wait in the backlog."""
+    if not update.provider_message_id:
+        return False
+    with transaction.atomic():
+        message = _existing(channel, update.provider_message_id)
+        if message is None:
+            StatusBacklog.objects.get_or_create(
+                tenant=channel.tenant,
+                channel=channel,
+                provider_message_id=update.provider_message_id,
+                status=update.status,
+                defaults={"error_code": (update.error_code or "")[:40]},
+            )
+            return False
+        return message_status_advance(
+            message=message, status=update.status, error_code=update.error_code
+        )
+
+
+def channel_event_apply(*, channel: Channel, event: InboundEvent) -> EventOutcome:
+    """Parse a stored provider event with the channel's adapter and apply what it carries."""
+    adapter = provider_for(channel)
+    messages = 0
+    statuses = 0
+    for inbound in adapter.parse_inbound(event):
+        if message_ingest(channel=channel, inbound=inbound) is not None:
+            messages += 1
+    for update in adapter.parse_status(event):
+        message_status_apply(channel=channel, update=update)
+        statuses += 1
+    if event.tenant_id is None:
+        event.tenant = channel.tenant
+    return EventOutcome(messages=messages, statuses=statuses)
+
+
+def channel_status_set(*, channel: Channel, status: str) -> bool:
+    """Record a provider connection state (Evolution `connection.update`); emits an event."""
+    if status not in ChannelStatus.values:
+        raise ValueError(f"unknown channel status {status!r}")
+    with transaction.atomic():
+        changed = (
+            Channel.objects.filter(pk=channel.pk)
+            .exclude(status=status)
+            .update(status=status, status_changed_at=timezone.now(), updated_at=timezone.now())
+        )
+        if changed:
+            channel.status = status
+            realtime_event_emit(
+                tenant=channel.tenant,
+                kind=KIND_CHANNEL,
+                payload={"channel": channel.pk, "status": status},
+            )
+    return bool(changed)

@@ -1,0 +1,99 @@
+"""The delivery status machine: forward-only conditional UPDATEs, failure with a single refund.
+
+pending -> sent -> delivered -> read (-> played), or pending/sent -> failed. A status is applied
+with `UPDATE ... WHERE status_rank < new_rank` (and, except for `failed`, `status <> 'failed'`),
+so callbacks in any order, or twice, end in the highest status reached. Only the call that
+actually flips a message to failed refunds its credit, and the ledger itself refuses a second
+refund of the same message.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinicrm.messaging.errors import error_friendly, error_normalize
+from clinicrm.messaging.models import STATUS_RANK, Message, MessageStatus, StatusBacklog, Thread
+from clinicrm.messaging.services.realtime import KIND_STATUS, realtime_event_emit
+
+logger = logging.getLogger(__name__)
+
+
+def _thread_id(message: Message) -> int | None:
+    return (
+        Thread.objects.filter(tenant_id=message.tenant_id, thread_key=message.thread_key)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def message_status_emit(*, message: Message) -> None:
+    realtime_event_emit(
+        tenant=message.tenant,
+        kind=KIND_STATUS,
+        payload={
+            "thread": _thread_id(message),
+            "message": message.pk,
+            "status": message.status,
+            "direction": message.direction,
+        },
+    )
+
+
+def message_status_advance(
+    *, message: Message, status: str, error_code: str = "", emit: bool = True
+) -> bool:
+    """Move `message` to `status` if that is forward; returns whether the row changed.
+
+    A move to `failed` records the friendly error and refunds the message's credit once.
+    """
+    if status not in STATUS_RANK:
+        raise ValueError(f"unknown status {status!r}")
+    rank = STATUS_RANK[status]
+    qs = Message.objects.filter(pk=message.pk, status_rank__lt=rank)
+    fields: dict[str, object] = {
+        "status": status,
+        "status_rank": rank,
+        "needs_reconciliation": False,
+        "updated_at": timezone.now(),
+    }
+    if status == MessageStatus.FAILED:
+        code = error_normalize(error_code)
+        fields["error_code"] = str(error_code or code)[:40]
+        fields["error_message"] = error_friendly(code)[:300]
+    else:
+        qs = qs.exclude(status=MessageStatus.FAILED)
+    with transaction.atomic():
+        if not qs.update(**fields):
+            return False
+        message.refresh_from_db()
+        if status == MessageStatus.FAILED and message.credit_charged:
+            from clinicrm.credits.services import credits_refund
+
+            credits_refund(tenant=message.tenant, message_id=message.pk)
+        if emit:
+            message_status_emit(message=message)
+    return True
+
+
+def message_fail(*, message: Message, error_code: str) -> bool:
+    """Mark a pending/sent message failed (provable failure) and refund once."""
+    return message_status_advance(
+        message=message, status=MessageStatus.FAILED, error_code=error_code
+    )
+
+
+def status_backlog_apply(*, message: Message) -> int:
+    """Apply statuses that arrived before `message` had its provider id; returns how many."""
+    if not message.provider_message_id:
+        return 0
+    rows = list(
+        StatusBacklog.objects.filter(
+            channel_id=message.channel_id, provider_message_id=message.provider_message_id
+        )
+    )
+    for row in sorted(rows, key=lambda r: STATUS_RANK.get(r.status, 0)):
+        message_status_advance(message=message, status=row.status, error_code=row.error_code)
+    if rows:
+        StatusBacklog.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    return len(rows)

@@ -1,0 +1,135 @@
+"""Inbox pages (minimal): thread list, thread timeline with a send box. Thin: services write."""
+
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from clinicrm.core.errors import ApplicationError
+from clinicrm.core.tenancy import tenant_get_or_404, tenant_required
+from clinicrm.messaging import selectors
+from clinicrm.messaging.models import MediaStatus, Message, Thread
+from clinicrm.messaging.services import message_send, realtime_event_emit, thread_mark_read
+from clinicrm.messaging.services.outbox import thread_window_open
+from clinicrm.messaging.services.realtime import KIND_THREAD
+from clinicrm.messaging.signing import media_signed_url, media_token_read
+
+TIMELINE_REFRESH = "timeline-refresh"
+
+
+def _tenant(request: HttpRequest) -> Any:
+    return request.tenant  # type: ignore[attr-defined]
+
+
+@require_GET
+@tenant_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "")
+    page_obj = selectors.thread_page(
+        tenant=_tenant(request), search=search, page=request.GET.get("page")
+    )
+    context = {
+        "page_obj": page_obj,
+        "threads": page_obj.object_list,
+        "q": search,
+        "query_string": urlencode({"q": search}) if search else "",
+    }
+    if request.headers.get("HX-Request") and request.GET.get("fragment") == "list":
+        return render(request, "messaging/inbox.html#thread-list", context)
+    return render(request, "messaging/inbox.html", context)
+
+
+def _with_media_urls(rows: list[Message]) -> list[Message]:
+    for row in rows:
+        if row.media_status == MediaStatus.STORED:
+            row.media_url = media_signed_url(message=row)  # type: ignore[attr-defined]
+    return rows
+
+
+def _thread_context(request: HttpRequest, thread: Thread) -> dict[str, Any]:
+    channel = selectors.channel_active_get(tenant=_tenant(request))
+    window_closed = bool(channel and channel.is_twilio and not thread_window_open(thread=thread))
+    return {
+        "thread": thread,
+        "timeline": _with_media_urls(selectors.thread_timeline(thread=thread)),
+        "channel": channel,
+        "window_closed": window_closed,
+    }
+
+
+@require_GET
+@tenant_required
+def thread_detail(request: HttpRequest, thread_key: str) -> HttpResponse:
+    thread = tenant_get_or_404(Thread, tenant=_tenant(request), thread_key=thread_key)
+    if thread_mark_read(thread=thread):
+        thread.unread_count = 0
+        realtime_event_emit(
+            tenant=_tenant(request), kind=KIND_THREAD, payload={"thread": thread.pk, "unread": 0}
+        )
+    return render(request, "messaging/thread.html", _thread_context(request, thread))
+
+
+@require_GET
+@tenant_required
+def thread_timeline(request: HttpRequest, thread_key: str) -> HttpResponse:
+    thread = tenant_get_or_404(Thread, tenant=_tenant(request), thread_key=thread_key)
+    # An open page sees new messages: they are read.
+    if thread_mark_read(thread=thread):
+        thread.unread_count = 0
+    return render(request, "messaging/thread.html#timeline", _thread_context(request, thread))
+
+
+@require_POST
+@tenant_required
+def thread_send(request: HttpRequest, thread_key: str) -> HttpResponse:
+    thread = tenant_get_or_404(Thread, tenant=_tenant(request), thread_key=thread_key)
+    text = request.POST.get("text", "")
+    context = _thread_context(request, thread)
+    try:
+        message_send(
+            tenant=_tenant(request),
+            actor=request.user,  # type: ignore[arg-type]  # tenant_required: authenticated
+            thread_key=thread.thread_key,
+            text=text,
+        )
+    except ApplicationError as exc:
+        context.update({"error": exc.message, "text": text})
+        return render(request, "messaging/thread.html#send-box", context, status=400)
+    response = render(request, "messaging/thread.html#send-box", context)
+    response["HX-Trigger"] = TIMELINE_REFRESH
+    return response
+
+
+@require_GET
+def media(request: HttpRequest, token: str) -> HttpResponseBase:
+    """Serve a message's stored media for a valid signed token (see signing.py)."""
+    found = media_token_read(token)
+    if found is None:
+        raise Http404("Link expirado ou inválido.")
+    message_id, tenant_id = found
+    current = getattr(request, "tenant", None)
+    if current is not None and str(current.pk) != tenant_id:
+        raise Http404("Não encontrado.")
+    message = (
+        Message.objects.filter(pk=message_id, tenant_id=tenant_id, media_status=MediaStatus.STORED)
+        .only("media_path", "media_mime", "media_filename")
+        .first()
+    )
+    if message is None or not message.media_path:
+        raise Http404("Não encontrado.")
+    try:
+        handle = default_storage.open(message.media_path, "rb")
+    except OSError as exc:
+        raise Http404("Não encontrado.") from exc
+    response = FileResponse(
+        handle,
+        content_type=message.media_mime or "application/octet-stream",
+        filename=message.media_filename or "",
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,1 @@
+"""Views of the SaaS staff console, one module per tab."""
