@@ -20,4 +20,13 @@ EXEMPT: dict[str, str] = {
         "Evolution webhook with the per-event suffix (webhook_by_events): same token + apikey "
         "authentication as integrations:evolution_webhook."
     ),
+    "integrations:twilio_inbound": (
+        "Twilio inbound webhook: routed by the channel's unguessable webhook_token and "
+        "authenticated by X-Twilio-Signature with the channel's Auth Token, not by a tenant "
+        "session; the tenant is the channel's."
+    ),
+    "integrations:twilio_status": (
+        "Twilio status callback: same token routing and X-Twilio-Signature authentication as "
+        "integrations:twilio_inbound."
+    ),
 }

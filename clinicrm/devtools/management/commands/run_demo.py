@@ -60,6 +60,7 @@ FAKE_SERVERS: tuple[FakeServer, ...] = (
         extra_args=("--webhook-url", "{public}/webhooks/asaas/"),
     ),
     # More fakes (Evolution on 8081, Twilio on 8082) get one line here when their command exists.
+    FakeServer(command="fake_twilio", port=8082, crm_env=lambda url: {"TWILIO_API_BASE_URL": url}),
 )
 
 

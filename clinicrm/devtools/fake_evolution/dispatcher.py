@@ -1,0 +1,224 @@
+"""Webhook delivery engine and timed actions of the fake Evolution (evolution.md §3.3-§3.5).
+
+Envelope `{event, instance, data, destination, date_time, sender, server_url, apikey}` posted as
+compact JSON to the instance webhook (and the global one when set), `{url}/{suffix}` when
+byEvents is on; static headers as configured, `jwt_key` replaced by `Authorization: Bearer
+<HS256 JWT>`. Any 2xx is success; 400/401/403/404/422 stop at once; anything else (timeouts,
+connection errors, 5xx) is retried with `min(5*2^(n-1), 300)` s backoff (scaled) up to 10 tries.
+Switches: duplicates, newest-first (reordered) delivery, a delivery delay.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from clinicrm.devtools.fake_evolution import payloads as p
+from clinicrm.devtools.fake_evolution.state import FakeEvolutionState, Instance
+
+NON_RETRYABLE = {400, 401, 403, 404, 422}
+MAX_ATTEMPTS = 10
+REORDER_WINDOW = 0.25
+
+
+def config_name(event: str) -> str:
+    return event.replace(".", "_").replace("-", "_").upper()
+
+
+def suffix(event: str) -> str:
+    return config_name(event).replace("_", "-").lower()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_hs256(secret: str) -> str:
+    iat = int(time.time())
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"iat": iat, "exp": iat + 600, "app": "evolution", "action": "webhook"}
+    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing = f"{header}.{payload}".encode()
+    sig = _b64url(hmac.new(secret.encode(), signing, hashlib.sha256).digest())
+    return f"{header}.{payload}.{sig}"
+
+
+class Dispatcher:
+    def __init__(self, state: FakeEvolutionState) -> None:
+        self.state = state
+        self.queue: list[dict[str, Any]] = []  # pending deliveries
+        self.actions: list[tuple[float, Callable[[], None]]] = []  # timed callbacks
+        self.deliveries: list[dict[str, Any]] = []  # log of every attempt
+        self.paused = False
+        self._cond = threading.Condition(state.lock)
+        self._stop = threading.Event()
+        self._inflight = 0
+        self._last_emit = 0.0
+        self._thread = threading.Thread(target=self._run, name="fake-evolution-hooks", daemon=True)
+        self._http = httpx.Client(timeout=5.0)
+        state.emitter = self
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        self._http.close()
+
+    # --- producing ----------------------------------------------------------------------------
+    def later(self, delay: float, action: Callable[[], None]) -> None:
+        with self._cond:
+            self.actions.append((time.monotonic() + delay, action))
+            self._cond.notify_all()
+
+    def _targets(self, inst: Instance, event: str) -> list[tuple[str, dict[str, Any], bool]]:
+        out = []
+        name = config_name(event)
+        hook = inst.webhook
+        if (
+            hook
+            and hook.get("enabled")
+            and hook.get("url", "").startswith(("http://", "https://"))
+            and (not hook["events"] or name in hook["events"])
+        ):
+            out.append((hook["url"], hook, bool(hook.get("webhookByEvents"))))
+        g = self.state.global_webhook
+        if g and g.get("url") and (not g.get("events") or name in g["events"]):
+            out.append((g["url"], {"headers": {}}, bool(g.get("byEvents"))))
+        return out
+
+    def emit(self, inst: Instance, event: str, data: Any) -> None:
+        sw = self.state.switches
+        with self._cond:
+            for url, hook, by_events in self._targets(inst, event):
+                envelope: dict[str, Any] = {
+                    "event": event,
+                    "instance": inst.name,
+                    "data": data,
+                    "destination": url,
+                    "date_time": p.date_time(),
+                }
+                if inst.wuid:
+                    envelope["sender"] = inst.wuid
+                envelope["server_url"] = sw.server_url
+                envelope["apikey"] = inst.token if sw.expose_apikey else None
+                headers = {"Content-Type": "application/json"}
+                for key, value in (hook.get("headers") or {}).items():
+                    if key == "jwt_key":
+                        headers["Authorization"] = f"Bearer {jwt_hs256(str(value))}"
+                    else:
+                        headers[str(key)] = str(value)
+                if sw.version.startswith("2.4"):
+                    headers |= {
+                        "X-Instance-ID": inst.id,
+                        "X-Instance-Name": inst.name,
+                        "X-Event-Type": event,
+                        "X-Timestamp": str(int(time.time())),
+                        "User-Agent": "EvolutionAPI-Webhook/2.3.7",
+                    }
+                target = f"{url}/{suffix(event)}" if by_events else url
+                body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+                self.queue.append(
+                    {
+                        "url": target,
+                        "headers": headers,
+                        "body": body,
+                        "event": event,
+                        "attempts": 0,
+                        "next_at": time.monotonic() + sw.webhook_delay,
+                        "seq": len(self.deliveries) + len(self.queue),
+                    }
+                )
+            self._last_emit = time.monotonic()
+            self._cond.notify_all()
+
+    # --- consuming ----------------------------------------------------------------------------
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._inflight and not self.queue and not self.actions
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.idle():
+                return True
+            time.sleep(0.02)
+        return self.idle()
+
+    def _next(self) -> tuple[str, Any] | None:
+        now = time.monotonic()
+        due_actions = [a for a in self.actions if a[0] <= now]
+        if due_actions:
+            first = min(due_actions, key=lambda a: a[0])
+            self.actions.remove(first)
+            return "action", first[1]
+        if self.paused:
+            return None
+        if self.state.switches.reorder and now - self._last_emit < REORDER_WINDOW:
+            # Let a burst accumulate so newest-first delivery actually reorders it.
+            return None
+        due = [d for d in self.queue if d["next_at"] <= now]
+        if not due:
+            return None
+        pick = due[-1] if self.state.switches.reorder else due[0]
+        self.queue.remove(pick)
+        return "delivery", pick
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                item = self._next()
+                if item is None:
+                    self._cond.wait(timeout=0.02)
+                    continue
+                self._inflight += 1
+            try:
+                if item[0] == "action":
+                    item[1]()
+                else:
+                    self._deliver(item[1])
+            except Exception:  # noqa: S110 - a broken receiver must not kill the fake
+                pass
+            finally:
+                with self._cond:
+                    self._inflight -= 1
+
+    def _post(self, d: dict[str, Any]) -> int:
+        try:
+            status = self._http.post(d["url"], content=d["body"], headers=d["headers"]).status_code
+        except httpx.HTTPError:
+            status = 0
+        with self._cond:
+            self.deliveries.append(
+                {
+                    "url": d["url"],
+                    "event": d["event"],
+                    "attempt": d["attempts"] + 1,
+                    "status": status,
+                    "at": time.time(),
+                }
+            )
+        return status
+
+    def _deliver(self, d: dict[str, Any]) -> None:
+        copies = max(1, int(self.state.switches.duplicates))
+        statuses = [self._post(d) for _ in range(copies)]
+        if any(200 <= s < 300 for s in statuses) or any(s in NON_RETRYABLE for s in statuses):
+            return
+        d["attempts"] += 1
+        if d["attempts"] >= MAX_ATTEMPTS:
+            return
+        delay = min(5 * 2 ** (d["attempts"] - 1), 300) * self.state.switches.time_scale
+        with self._cond:
+            d["next_at"] = time.monotonic() + delay
+            self.queue.append(d)
+            self._cond.notify_all()

@@ -1,0 +1,250 @@
+"""Outgoing requests of the fake Twilio: signed status callbacks and inbound-message pushes.
+
+Every request is form-encoded and carries `X-Twilio-Signature` computed by the twilio SDK's own
+`RequestValidator` (independent of the CRM's implementation) with the account's Auth Token over
+the exact target URL, plus `I-Twilio-Idempotency-Token` and `User-Agent: TwilioProxy/1.1`.
+Status callbacks run on a scheduler thread with fault switches read from the state: extra
+duplicate copies, newest-first reordering, silent drops, delays; a failed delivery (non-2xx or
+connection error) is retried `callback_retries` times (Twilio's default `#rc=1`).
+"""
+
+import heapq
+import itertools
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from clinicrm.devtools.fake_twilio.state import FakeTwilioState
+
+STATUS_RANK = {
+    "queued": 0,
+    "accepted": 0,
+    "sending": 1,
+    "sent": 2,
+    "failed": 3,
+    "undelivered": 3,
+    "delivered": 4,
+    "read": 5,
+}
+
+
+@dataclass(order=True)
+class Job:
+    due: float
+    seq: int
+    kind: str = field(compare=False)  # "status" | "inbound"
+    url: str = field(compare=False)
+    params: list[tuple[str, str]] = field(compare=False)
+    account_sid: str = field(compare=False)
+    sid: str = field(compare=False, default="")
+    status: str = field(compare=False, default="")
+    error_code: str = field(compare=False, default="")
+    idempotency: str = field(compare=False, default_factory=lambda: str(uuid.uuid4()))
+    attempts: int = field(compare=False, default=0)
+
+
+def signed_headers(
+    token: str, url: str, params: list[tuple[str, str]], idem: str
+) -> dict[str, str]:
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": RequestValidator(token).compute_signature(url, dict(params)),
+        "I-Twilio-Idempotency-Token": idem,
+        "User-Agent": "TwilioProxy/1.1",
+    }
+
+
+class Dispatcher:
+    def __init__(self, state: FakeTwilioState) -> None:
+        self.state = state
+        self.deliveries: list[dict[str, Any]] = []
+        self._heap: list[Job] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._inflight = 0
+        self._http = httpx.Client(timeout=10.0)
+        self._thread = threading.Thread(target=self._run, name="fake-twilio-callbacks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        self._http.close()
+
+    # --- scheduling ----------------------------------------------------------------------------
+    def schedule_progress(self, message: dict[str, Any]) -> None:
+        """Queue the status callbacks a new message will go through (none for the initial one)."""
+        meta = message["_meta"]
+        cfg = self.state.config
+        error = meta["async_error"]
+        steps: list[tuple[str, str]] = []
+        if cfg.get("send_sending"):
+            steps.append(("sending", ""))
+        if error:
+            final = "undelivered" if error in {"63016", "30003", "30007", "30008"} else "failed"
+            if final == "undelivered":
+                steps.append(("sent", ""))
+            steps.append((final, error))
+        else:
+            upto = {"none": 0, "sent": 1, "delivered": 2, "read": 3}.get(cfg["auto_progress"], 3)
+            steps.extend([("sent", ""), ("delivered", ""), ("read", "")][:upto])
+        delay = float(cfg["step_delay"])
+        times = [time.monotonic() + delay * (i + 1) for i in range(len(steps))]
+        if cfg.get("reorder"):
+            times.reverse()
+        for when, (status, code) in zip(times, steps, strict=True):
+            self.schedule_status(message["sid"], status, code, when=when)
+
+    def schedule_status(
+        self, sid: str, status: str, error_code: str = "", *, when: float | None = None
+    ) -> None:
+        with self.state.lock:
+            message = self.state.messages.get(sid)
+            if message is None:
+                return
+            url = message["_meta"]["status_callback"]
+            account_sid = message["account_sid"]
+        job = Job(
+            due=when if when is not None else time.monotonic(),
+            seq=next(self._seq),
+            kind="status",
+            url=url,
+            params=[],
+            account_sid=account_sid,
+            sid=sid,
+            status=status,
+            error_code=error_code,
+        )
+        self._push(job)
+        for _ in range(int(self.state.config.get("duplicates", 0))):
+            copy = Job(**{**job.__dict__, "seq": next(self._seq), "due": job.due + 0.01})
+            self._push(copy)
+
+    def _push(self, job: Job) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, job)
+            self._cond.notify_all()
+
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._heap and not self._inflight
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.idle():
+                return True
+            time.sleep(0.02)
+        return self.idle()
+
+    # --- delivery ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                now = time.monotonic()
+                if not self._heap or self._heap[0].due > now:
+                    wait = (self._heap[0].due - now) if self._heap else 0.5
+                    self._cond.wait(timeout=max(0.005, min(wait, 0.1)))
+                    continue
+                job = heapq.heappop(self._heap)
+                self._inflight += 1
+            try:
+                self._fire(job)
+            except Exception as exc:  # a fake must keep running whatever the CRM does
+                self._log(job, 0, f"error {type(exc).__name__}")
+            finally:
+                with self._cond:
+                    self._inflight -= 1
+
+    def _status_params(self, job: Job) -> list[tuple[str, str]]:
+        with self.state.lock:
+            message = self.state.messages[job.sid]
+            # The resource only moves forward, whatever order callbacks go out in.
+            if STATUS_RANK.get(job.status, 0) >= STATUS_RANK.get(message["status"], 0):
+                self.state.message_set_status(job.sid, job.status, job.error_code)
+            to = message["to"]
+        params = []
+        if job.status == "read":
+            params.append(("EventType", "READ"))
+        elif job.status == "delivered":
+            params.append(("EventType", "DELIVERED"))
+        masked = "+" + "".join(ch for ch in to if ch.isdigit())
+        masked = masked[:-4] + "XXXX"
+        params += [
+            ("SmsSid", job.sid),
+            ("SmsStatus", job.status),
+            ("MessageStatus", job.status),
+            ("ChannelToAddress", masked),
+            ("To", to),
+            ("ChannelPrefix", "whatsapp"),
+            ("MessageSid", job.sid),
+            ("AccountSid", job.account_sid),
+            ("From", message["from"]),
+            ("ApiVersion", "2010-04-01"),
+            ("ChannelInstallSid", "XE" + job.account_sid[2:]),
+        ]
+        if job.error_code:
+            from clinicrm.devtools.fake_twilio.state import CHANNEL_MESSAGES
+
+            params.insert(3, ("ErrorCode", job.error_code))
+            params.append(("ChannelStatusMessage", CHANNEL_MESSAGES.get(job.error_code, "")))
+        return params
+
+    def _fire(self, job: Job) -> None:
+        if job.kind == "status":
+            with self.state.lock:
+                if self.state.config.get("drop_next", 0) > 0:
+                    self.state.config["drop_next"] -= 1
+                    self._log(job, 0, "dropped")
+                    return
+            if not job.params:
+                job.params = self._status_params(job)
+            if not job.url:
+                self._log(job, 0, "no callback url")
+                return
+        status = self.post(job)
+        if not 200 <= status < 300 and job.attempts <= int(
+            self.state.config.get("callback_retries", 1)
+        ):
+            job.due = time.monotonic() + 0.2
+            job.seq = next(self._seq)
+            self._push(job)
+
+    def post(self, job: Job) -> int:
+        """POST one signed request now; returns the HTTP status (0 on a connection error)."""
+        job.attempts += 1
+        token = self.state.auth_token(job.account_sid)
+        headers = signed_headers(token, job.url, job.params, job.idempotency)
+        try:
+            resp = self._http.post(job.url, content=urlencode(job.params), headers=headers)
+            status = resp.status_code
+        except httpx.HTTPError as exc:
+            self._log(job, 0, type(exc).__name__)
+            return 0
+        self._log(job, status, "")
+        return status
+
+    def _log(self, job: Job, http_status: int, note: str) -> None:
+        with self.state.lock:
+            self.deliveries.append(
+                {
+                    "kind": job.kind,
+                    "sid": job.sid,
+                    "status": job.status,
+                    "error_code": job.error_code,
+                    "http_status": http_status,
+                    "attempt": job.attempts,
+                    "note": note,
+                }
+            )

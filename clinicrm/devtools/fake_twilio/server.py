@@ -1,0 +1,335 @@
+"""HTTP front of the fake Twilio (stdlib ThreadingHTTPServer), two origins like the real thing:
+
+- the API host: `/2010-04-01/Accounts/{AC}[.json]`, `.../Messages[.json]` (create, form-encoded,
+  201), `.../Messages/{SM}[.json]` (fetch), `.../Messages/{MM}/Media[.json]` (list),
+  `.../Media/{ME}` (Basic auth, then 307 to the CDN) and `.../Media/{ME}.json` (metadata);
+  and `/__control/...` (JSON) to drive it from tests, the demo and the phone simulator;
+- the "CDN" host (another port): serves media bytes with Content-Type and Content-Disposition
+  for a short-lived token, refuses a forwarded Authorization header and records the headers it
+  saw so tests can prove credentials were not leaked.
+"""
+
+import base64
+import datetime as dt
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from clinicrm.devtools.fake_twilio.control import ControlMixin
+from clinicrm.devtools.fake_twilio.dispatcher import Dispatcher
+from clinicrm.devtools.fake_twilio.state import ApiError, FakeTwilioState
+
+AC = r"(?P<ac>AC[0-9a-fA-F]{32})"
+PREFIX = r"^/2010-04-01/Accounts/" + AC
+ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("GET", re.compile(PREFIX + r"(?:\.json)?$"), "account"),
+    ("POST", re.compile(PREFIX + r"/Messages(?:\.json)?$"), "create"),
+    ("GET", re.compile(PREFIX + r"/Messages(?:\.json)?$"), "list"),
+    ("GET", re.compile(PREFIX + r"/Messages/(?P<sid>(?:SM|MM)[0-9a-f]{32})(?:\.json)?$"), "fetch"),
+    (
+        "GET",
+        re.compile(PREFIX + r"/Messages/(?P<sid>(?:SM|MM)[0-9a-f]{32})/Media(?:\.json)?$"),
+        "media_list",
+    ),
+    (
+        "GET",
+        re.compile(
+            PREFIX + r"/Messages/(?P<sid>(?:SM|MM)[0-9a-f]{32})/Media/(?P<me>ME[0-9a-f]{32})"
+            r"(?P<json>\.json)?$"
+        ),
+        "media",
+    ),
+]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out on purpose (fault injection) leaves a broken pipe: expected.
+        return
+
+
+class FakeTwilioServer(ControlMixin):
+    """A running fake. `url` is what the CRM's TWILIO_API_BASE_URL should be."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        cdn_port: int = 0,
+        accounts: dict[str, str] | None = None,
+        api_keys: dict[str, tuple[str, str]] | None = None,
+        inbound_url: str = "",
+        accept_any: bool = False,
+    ) -> None:
+        self.state = FakeTwilioState(accounts=accounts, api_keys=api_keys, accept_any=accept_any)
+        self.state.inbound_url = inbound_url
+        self.dispatcher = Dispatcher(self.state)
+        self.httpd = _QuietServer((host, port), _Handler)
+        self.cdn = _QuietServer((host, cdn_port), _Handler)
+        for srv, role in ((self.httpd, "api"), (self.cdn, "cdn")):
+            srv.daemon_threads = True
+            srv.fake = self  # type: ignore[attr-defined]
+            srv.role = role  # type: ignore[attr-defined]
+        self.url = f"http://{host}:{self.httpd.server_address[1]}"
+        self.cdn_url = f"http://{host}:{self.cdn.server_address[1]}"
+        self._threads = [
+            threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            for s in (self.httpd, self.cdn)
+        ]
+
+    def start(self) -> "FakeTwilioServer":
+        for t in self._threads:
+            t.start()
+        self.dispatcher.start()
+        return self
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
+        for srv in (self.httpd, self.cdn):
+            srv.shutdown()
+            srv.server_close()
+
+    def __enter__(self) -> "FakeTwilioServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- convenience for tests and the simulator -----------------------------------------------
+    def send_inbound(self, **spec: Any) -> dict[str, Any]:
+        return self.control("inbound", spec)
+
+    # --- API -----------------------------------------------------------------------------------
+    def api(
+        self, method: str, path: str, form: list[tuple[str, str]], auth: str, query: str = ""
+    ) -> Any:
+        for route_method, pattern, name in ROUTES:
+            match = pattern.match(path)
+            if not match or route_method != method:
+                continue
+            ac = match.group("ac")
+            user, password = _basic(auth)
+            self.state.check_auth(user, password, ac)
+            if name == "account":
+                return 200, {
+                    "sid": ac,
+                    "friendly_name": "Clinicrm fake account",
+                    "status": "active",
+                    "type": "Full",
+                    "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
+                    "date_updated": "Thu, 24 Aug 2023 05:01:45 +0000",
+                    "uri": f"/2010-04-01/Accounts/{ac}.json",
+                }
+            if name == "create":
+                return self._create(ac, form)
+            if name == "list":
+                return 200, self._list(ac, dict(parse_qsl(query)))
+            if name == "fetch":
+                return 200, self.state.message_get(ac, match.group("sid"))
+            if name == "media_list":
+                return 200, self._media_list(ac, match.group("sid"))
+            return self._media(ac, match.group("sid"), match.group("me"), bool(match["json"]))
+        raise ApiError(404, 20404, path=path)
+
+    def _create(self, ac: str, form: list[tuple[str, str]]) -> Any:
+        fault: dict[str, Any] = {}
+        with self.state.lock:
+            if self.state.fail_next and "code" not in self.state.fail_next[0]:
+                fault = self.state.fail_next.pop(0)
+        if fault.get("status", 0) >= 500 and not fault.get("after_create"):
+            return fault["status"], {
+                "code": 20500,
+                "message": "Internal Server Error",
+                "more_info": "https://www.twilio.com/docs/errors/20500",
+                "status": fault["status"],
+            }
+        message = self.state.message_resource(ac, form)
+        self.dispatcher.schedule_progress(message)
+        if fault.get("mode") == "timeout":
+            # The message exists, but the answer comes too late: an unknown outcome.
+            time.sleep(float(fault.get("seconds", 5)))
+        if fault.get("status", 0) >= 500:
+            return fault["status"], {
+                "code": 20500,
+                "message": "Internal Server Error",
+                "status": fault["status"],
+            }
+        return 201, self.state.public(message)
+
+    def _list(self, ac: str, query: dict[str, str]) -> dict[str, Any]:
+        """Messages.json list with the To / From / DateSent> filters, newest first."""
+        after = query.get("DateSent>") or query.get("DateSent>=") or ""
+        since = dt.datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+        with self.state.lock:
+            rows = []
+            for m in self.state.messages.values():
+                if "sid" not in m or m.get("account_sid") != ac:
+                    continue
+                if query.get("To") and m["to"] != query["To"]:
+                    continue
+                if query.get("From") and m["from"] != query["From"]:
+                    continue
+                sent = parsedate_to_datetime(m["date_sent"])
+                if since is not None and sent < since.replace(microsecond=0):
+                    continue
+                rows.append(self.state.public(m))
+        rows.reverse()
+        size = int(query.get("PageSize", 50))
+        uri = f"/2010-04-01/Accounts/{ac}/Messages.json"
+        return {
+            "messages": rows[:size],
+            "end": max(0, min(size, len(rows)) - 1),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        }
+
+    def _media_list(self, ac: str, sid: str) -> dict[str, Any]:
+        with self.state.lock:
+            items = [
+                self.state.media_meta(me)
+                for me, m in self.state.media.items()
+                if m["parent_sid"] == sid and m["account_sid"] == ac
+            ]
+        uri = f"/2010-04-01/Accounts/{ac}/Messages/{sid}/Media.json"
+        return {
+            "media_list": items,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": 50,
+            "previous_page_uri": None,
+            "uri": uri,
+        }
+
+    def _media(self, ac: str, sid: str, me: str, as_json: bool) -> Any:
+        with self.state.lock:
+            media = self.state.media.get(me)
+            if media is None or media["parent_sid"] != sid or media["account_sid"] != ac:
+                raise ApiError(404, 20404, path=f"/Media/{me}")
+            if as_json:
+                return 200, self.state.media_meta(me)
+            token = secrets.token_urlsafe(24)
+            self.state.cdn_tokens[token] = me
+        location = f"{self.cdn_url}/{ac}/{me}?" + urlencode(
+            {"x-amz-security-token": token, "Expires": str(int(time.time()) + 4 * 3600)}
+        )
+        return 307, {"__redirect__": location}
+
+    def cdn_get(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Any:
+        with self.state.lock:
+            self.state.cdn_requests.append({"path": path, "headers": headers})
+            if "authorization" in headers:
+                # S3 refuses a request that carries two auth mechanisms.
+                return 400, {
+                    "__raw__": b"<Error><Code>InvalidArgument</Code></Error>",
+                    "content_type": "application/xml",
+                }
+            me = self.state.cdn_tokens.get(query.get("x-amz-security-token", ""))
+            media = self.state.media.get(me or "")
+            if media is None or not path.endswith(f"/{me}"):
+                return 403, {
+                    "__raw__": b"<Error><Code>AccessDenied</Code></Error>",
+                    "content_type": "application/xml",
+                }
+            return 200, {
+                "__raw__": media["content"],
+                "content_type": media["content_type"],
+                "filename": media["filename"],
+            }
+
+
+def _basic(header: str) -> tuple[str | None, str | None]:
+    if not header.lower().startswith("basic "):
+        return None, None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except ValueError:
+        return None, None
+    return user, password
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeTwilio/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: bodies and paths may carry phone numbers
+
+    @property
+    def fake(self) -> FakeTwilioServer:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def _send(self, status: int, payload: Any) -> None:
+        headers: dict[str, str] = {}
+        if isinstance(payload, dict) and "__redirect__" in payload:
+            data = b""
+            headers["Location"] = payload["__redirect__"]
+            ctype = "text/plain"
+        elif isinstance(payload, dict) and "__raw__" in payload:
+            data, ctype = payload["__raw__"], payload.get("content_type", "")
+            if payload.get("filename"):
+                headers["Content-Disposition"] = f'inline; filename="{payload["filename"]}"'
+        else:
+            data, ctype = json.dumps(payload).encode(), "application/json; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Twilio-Request-Id", "RQ" + uuid.uuid4().hex)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            if self.server.role == "cdn":  # type: ignore[attr-defined]
+                query = dict(parse_qsl(parts.query))
+                self._send(*self.fake.cdn_get(parts.path, query, headers))
+                return
+            if parts.path.startswith("/__control/"):
+                try:
+                    body = json.loads(raw) if raw.strip() else {}
+                except ValueError:
+                    body = dict(parse_qsl(raw.decode()))
+                action = parts.path[len("/__control/") :].strip("/")
+                self._send(200, self.fake.control(action, body if isinstance(body, dict) else {}))
+                return
+            try:
+                form = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                form = []
+            auth = self.headers.get("Authorization", "")
+            self._send(*self.fake.api(method, parts.path, form, auth, parts.query))
+        except ApiError as err:
+            self._send(err.status, err.body())
+        except (KeyError, ValueError, TypeError) as exc:
+            self._send(
+                400, {"code": 21000, "message": f"bad request: {type(exc).__name__}", "status": 400}
+            )
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")

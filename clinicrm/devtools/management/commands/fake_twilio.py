@@ -1,0 +1,56 @@
+"""`manage.py fake_twilio --port 8082`: run the fake Twilio WhatsApp API for the demo.
+
+Point the CRM at it with TWILIO_API_BASE_URL=http://127.0.0.1:8082. The demo account
+(DEMO_ACCOUNT_SID / DEMO_AUTH_TOKEN) is always known; with --accept-any any well-formed account
+SID and token typed on the set-up page is accepted and remembered. Inbound messages are pushed
+(signed) to --inbound-url when triggered through POST /__control/inbound.
+"""
+
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from clinicrm.devtools.fake_twilio import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, FakeTwilioServer
+
+
+class Command(BaseCommand):
+    help = "Run the fake Twilio WhatsApp API (messages, status callbacks, media, inbound)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8082)
+        parser.add_argument("--cdn-port", type=int, default=0, help="0 = any free port")
+        parser.add_argument("--inbound-url", default="", help="default inbound webhook URL")
+        parser.add_argument("--accept-any", action="store_true", default=True)
+        parser.add_argument("--strict", dest="accept_any", action="store_false")
+        parser.add_argument("--step-delay", type=float, default=1.0)
+        parser.add_argument(
+            "--auto-progress", default="read", choices=["none", "sent", "delivered", "read"]
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        fake = FakeTwilioServer(
+            host=opts["host"],
+            port=opts["port"],
+            cdn_port=opts["cdn_port"],
+            accounts={DEMO_ACCOUNT_SID: DEMO_AUTH_TOKEN},
+            inbound_url=opts["inbound_url"],
+            accept_any=opts["accept_any"],
+        )
+        fake.state.config["step_delay"] = opts["step_delay"]
+        fake.state.config["auto_progress"] = opts["auto_progress"]
+        fake.start()
+        self.stdout.write(
+            f"Fake Twilio on {fake.url} (media CDN {fake.cdn_url}); "
+            f"control: POST {fake.url}/__control/inbound"
+        )
+        done = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
+        try:
+            done.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            fake.stop()

@@ -1,0 +1,179 @@
+"""The CRM and the fake Twilio talking over real HTTP: signed inbound pushes, media through the
+CDN redirect, sends through the adapter and status callbacks back to our webhook."""
+
+import datetime as dt
+import time
+
+import pytest
+import time_machine
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from clinicrm.credits.services import credits_add, credits_balance_get
+from clinicrm.devtools.fake_twilio.server import FakeTwilioServer
+from clinicrm.devtools.fake_twilio.testing import ACCOUNT_SID, AUTH_TOKEN, SENDER
+from clinicrm.integrations.models import InboundEvent
+from clinicrm.integrations.twilio.tests.helpers import make_twilio_channel, process_pending
+from clinicrm.messaging.models import MediaStatus, Message, MessageStatus
+from clinicrm.messaging.services import message_reconcile, message_send, message_send_perform
+from clinicrm.messaging.services.media import message_media_fetch
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PATIENT = "+5511988887777"
+
+
+@pytest.fixture
+def wired(settings, live_server, fake_twilio: FakeTwilioServer, tenant):
+    settings.PUBLIC_BASE_URL = live_server.url
+    channel = make_twilio_channel(
+        tenant, token="e2e-token-abc", auth_token=AUTH_TOKEN, sender=SENDER
+    )
+    fake_twilio.state.inbound_url = (
+        f"{live_server.url}/webhooks/twilio/{channel.webhook_token}/inbound/"
+    )
+    fake_twilio.state.config["step_delay"] = 0.02
+    return channel
+
+
+def _wait(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process_pending()
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_inbound_image_pushed_signed_and_media_stored(wired, fake_twilio) -> None:
+    result = fake_twilio.send_inbound(
+        type="image",
+        **{"from": PATIENT, "to": SENDER},
+        body="foto do exame",
+        account_sid=ACCOUNT_SID,
+    )
+    assert result["http_statuses"] == [200]
+    assert process_pending() == ["processed"]
+    msg = Message.objects.get()
+    assert msg.kind == "image" and msg.body == "foto do exame" and msg.thread_key == PATIENT
+    assert message_media_fetch(message_id=msg.pk) == MediaStatus.STORED
+    msg.refresh_from_db()
+    assert msg.media_path.startswith(f"{wired.tenant_id}/")
+    with default_storage.open(msg.media_path) as fh:
+        assert fh.read()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The CDN got the bytes request without our Basic credentials.
+    assert len(fake_twilio.state.cdn_requests) == 1
+    assert "authorization" not in fake_twilio.state.cdn_requests[0]["headers"]
+
+
+def test_duplicate_pushes_make_one_message(wired, fake_twilio) -> None:
+    fake_twilio.state.config["duplicates"] = 4
+    result = fake_twilio.send_inbound(**{"from": PATIENT, "to": SENDER}, body="oi")
+    assert result["http_statuses"] == [200] * 5
+    fake_twilio.control("inbound/" + result["sid"] + "/resend", {})
+    assert InboundEvent.objects.count() == 1
+    process_pending()
+    assert Message.objects.count() == 1
+
+
+def test_send_then_callbacks_reach_read(wired, fake_twilio, owner) -> None:
+    tenant = wired.tenant
+    credits_add(tenant=tenant, amount=2, kind="adjustment", note="teste")
+    fake_twilio.send_inbound(**{"from": PATIENT, "to": SENDER}, body="oi")  # opens both windows
+    process_pending()
+    msg = message_send(tenant=tenant, actor=owner, thread_key=PATIENT, text="Olá, Camila!")
+    assert message_send_perform(message_id=msg.pk) == "ok"
+    msg.refresh_from_db()
+    assert (msg.provider_message_id or "").startswith("SM")
+    assert _wait(lambda: Message.objects.get(pk=msg.pk).status == MessageStatus.READ)
+    assert credits_balance_get(tenant=tenant).balance == 1
+    sent = fake_twilio.state.api_requests[-1]["form"]
+    callback = fake_twilio.state.inbound_url.replace("/inbound/", "/status/")
+    assert dict(sent)["StatusCallback"] == callback
+
+
+def test_reordered_and_duplicated_callbacks_never_downgrade(wired, fake_twilio, owner) -> None:
+    tenant = wired.tenant
+    credits_add(tenant=tenant, amount=2, kind="adjustment", note="teste")
+    fake_twilio.send_inbound(**{"from": PATIENT, "to": SENDER}, body="oi")
+    process_pending()
+    fake_twilio.state.config.update(reorder=True, duplicates=2)
+    msg = message_send(tenant=tenant, actor=owner, thread_key=PATIENT, text="Confirmado")
+    message_send_perform(message_id=msg.pk)
+    assert fake_twilio.flush(10)
+    process_pending()
+    msg.refresh_from_db()
+    assert msg.status == MessageStatus.READ
+    statuses = [d["status"] for d in fake_twilio.dispatcher.deliveries if d["kind"] == "status"]
+    assert statuses[0] == "read" and statuses.count("sent") == 3
+
+
+def test_window_closed_send_fails_async_and_refunds(wired, fake_twilio, owner) -> None:
+    """The CRM thinks the window is open (inbound seen) but Twilio's closed: 63016 comes back."""
+    tenant = wired.tenant
+    credits_add(tenant=tenant, amount=2, kind="adjustment", note="teste")
+    fake_twilio.send_inbound(**{"from": PATIENT, "to": SENDER}, body="oi")
+    process_pending()
+    fake_twilio.control("clock", {"seconds": 25 * 3600})
+    msg = message_send(tenant=tenant, actor=owner, thread_key=PATIENT, text="Oi de novo")
+    assert credits_balance_get(tenant=tenant).balance == 1
+    message_send_perform(message_id=msg.pk)
+    assert _wait(lambda: Message.objects.get(pk=msg.pk).status == MessageStatus.FAILED)
+    msg.refresh_from_db()
+    assert msg.error_code == "63016"
+    assert credits_balance_get(tenant=tenant).balance == 2
+
+
+def test_sync_error_fails_and_refunds(wired, fake_twilio, owner) -> None:
+    tenant = wired.tenant
+    credits_add(tenant=tenant, amount=2, kind="adjustment", note="teste")
+    fake_twilio.send_inbound(**{"from": PATIENT, "to": SENDER}, body="oi")
+    process_pending()
+    fake_twilio.control("fail_next", {"code": 21610, "status": 400})
+    msg = message_send(tenant=tenant, actor=owner, thread_key=PATIENT, text="Oi")
+    assert message_send_perform(message_id=msg.pk) == "failed"
+    msg.refresh_from_db()
+    assert msg.status == MessageStatus.FAILED
+    assert msg.error_message == "Este contato pediu para não receber mensagens."
+    assert credits_balance_get(tenant=tenant).balance == 2
+
+
+def _ready(wired, fake_twilio) -> None:
+    credits_add(tenant=wired.tenant, amount=2, kind="adjustment", note="teste")
+    fake_twilio.send_inbound(**{"from": PATIENT, "to": SENDER}, body="oi")
+    process_pending()
+
+
+def test_timeout_keeps_credit_then_reconcile_finds_it_sent(wired, fake_twilio, owner, settings):
+    _ready(wired, fake_twilio)
+    settings.TWILIO_READ_TIMEOUT_SECONDS = 0.3
+    fake_twilio.state.config["auto_progress"] = "none"
+    fake_twilio.control("fail_next", {"mode": "timeout", "seconds": 1.0})
+    msg = message_send(tenant=wired.tenant, actor=owner, thread_key=PATIENT, text="Até amanhã")
+    assert message_send_perform(message_id=msg.pk) == "unknown"
+    msg.refresh_from_db()
+    assert msg.status == MessageStatus.PENDING and msg.needs_reconciliation
+    assert not msg.provider_message_id
+    assert credits_balance_get(tenant=wired.tenant).balance == 1  # still reserved
+    counts = message_reconcile(now=timezone.now() + dt.timedelta(minutes=5))
+    assert counts["sent"] == 1
+    msg.refresh_from_db()
+    created = [m for m in fake_twilio.state.messages if m.startswith("SM")]
+    assert msg.provider_message_id == created[-1]
+    assert not msg.needs_reconciliation
+    assert credits_balance_get(tenant=wired.tenant).balance == 1  # charged once
+
+
+def test_5xx_before_create_reconciles_to_failed_and_refunds(wired, fake_twilio, owner):
+    _ready(wired, fake_twilio)
+    fake_twilio.control("fail_next", {"status": 503})
+    msg = message_send(tenant=wired.tenant, actor=owner, thread_key=PATIENT, text="Oi")
+    assert message_send_perform(message_id=msg.pk) == "unknown"
+    assert credits_balance_get(tenant=wired.tenant).balance == 1
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        counts = message_reconcile()
+    assert counts["failed"] == 1
+    msg.refresh_from_db()
+    assert msg.status == MessageStatus.FAILED
+    assert credits_balance_get(tenant=wired.tenant).balance == 2
