@@ -259,3 +259,13 @@ MESSAGING_SEND_DEADLINE_SECONDS = int(os.environ.get("MESSAGING_SEND_DEADLINE_SE
 # SSE: poll interval of the events table and heartbeat period (seconds).
 MESSAGING_SSE_POLL_SECONDS = float(os.environ.get("MESSAGING_SSE_POLL_SECONDS", "1.0"))
 MESSAGING_SSE_HEARTBEAT_SECONDS = float(os.environ.get("MESSAGING_SSE_HEARTBEAT_SECONDS", "15"))
+
+# --- WhatsApp channels (channels helper) -----------------------------------------------------
+# Global API key of the Evolution server (AUTHENTICATION_API_KEY there): only used to create
+# instances; every other call uses the instance's own key, stored encrypted on the channel.
+EVOLUTION_API_KEY = os.environ.get("EVOLUTION_API_KEY", "")
+
+# --- Realtime LISTEN/NOTIFY (proofs helper) --------------------------------------------------
+# PostgreSQL: wake SSE streams through one LISTEN connection per ASGI process (messaging/listen.py)
+# instead of polling; "0" falls back to polling the events table (always the case on SQLite).
+MESSAGING_SSE_LISTEN = _env_bool("MESSAGING_SSE_LISTEN", True)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from clinicrm.core.models import CLINIC_ROLES, Membership, Role
@@ -16,11 +17,12 @@ class MenuItem:
     icon: str
     roles: frozenset[str] = ALL_ROLES
     badge_id: str = ""
+    dev_only: bool = False  # development tools: hidden when DJANGO_ENV=production
 
 
 CLINIC_MENU: tuple[MenuItem, ...] = (
     MenuItem("Painel", "dashboard:home", "◧"),
-    MenuItem("Conversas", "crm:inbox", "✉", badge_id="menu-badge-inbox"),
+    MenuItem("Conversas", "messaging:inbox", "✉", badge_id="menu-badge-inbox"),
     MenuItem("Pacientes", "people:patient_list", "☺"),
     MenuItem("Profissionais", "people:professional_list", "✚", CLINIC_ROLES),
     MenuItem("Agenda do dia", "agenda:day", "▦"),
@@ -31,6 +33,13 @@ CLINIC_MENU: tuple[MenuItem, ...] = (
     ),
     MenuItem("WhatsApp", "messaging:channel_chooser", "☏", frozenset({Role.OWNER, Role.ADMIN})),
     MenuItem("Membros", "core:member_list", "♟", frozenset({Role.OWNER, Role.ADMIN})),
+    MenuItem(
+        "Simulador WhatsApp",
+        "devtools:simulator",
+        "▣",
+        frozenset({Role.OWNER, Role.ADMIN, Role.SECRETARY}),
+        dev_only=True,
+    ),
 )
 
 SAAS_MENU: tuple[MenuItem, ...] = (
@@ -42,6 +51,8 @@ SAAS_MENU: tuple[MenuItem, ...] = (
 def _resolved(items: tuple[MenuItem, ...]) -> list[dict[str, str]]:
     out = []
     for item in items:
+        if item.dev_only and getattr(settings, "PRODUCTION", False):
+            continue
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:

@@ -28,3 +28,35 @@ urlpatterns += [
         name="member_remove",
     ),
 ]
+
+# Notifications (the bell) and the realtime popup: see core/notifications_views.py.
+from clinicrm.core import notifications_views  # noqa: E402
+
+urlpatterns += [
+    path("notificacoes/", notifications_views.notification_list_view, name="notification_list"),
+    path(
+        "notificacoes/painel/",
+        notifications_views.notification_panel_view,
+        name="notification_panel",
+    ),
+    path(
+        "notificacoes/contagem/",
+        notifications_views.notification_counts_view,
+        name="notification_counts",
+    ),
+    path(
+        "notificacoes/marcar-todas-lidas/",
+        notifications_views.notification_mark_all_read_view,
+        name="notification_mark_all_read",
+    ),
+    path(
+        "notificacoes/<int:notification_id>/abrir/",
+        notifications_views.notification_open_view,
+        name="notification_open",
+    ),
+    path(
+        "notificacoes/nova-mensagem/",
+        notifications_views.message_popup_view,
+        name="message_popup",
+    ),
+]

@@ -119,6 +119,11 @@ def credit_purchases_page(
     return _page(qs, page, per_page)
 
 
+def credit_purchases_list(*, tenant: Tenant) -> QuerySet[CreditPurchase]:
+    """A tenant's purchases, newest first (the API paginates it with limit/offset)."""
+    return CreditPurchase.objects.filter(tenant=tenant).order_by("-created_at", "-id")
+
+
 # --------------------------------------------------------------------------- add-on credits
 
 

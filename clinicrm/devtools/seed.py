@@ -10,6 +10,7 @@ so two machines get the same clinic.
 
 import datetime as dt
 import random
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -369,6 +370,99 @@ def _credits(tenant: Tenant, spec: TenantSpec, staff: User, report: SeedReport) 
         report.count("credit_topups")
 
 
+# --- WhatsApp channels (channels helper) -------------------------------------------------------
+# One active channel per demo tenant, served by the local fakes that run_demo starts.
+DEMO_CHANNELS = {"bem-estar": "evolution", "dra-ana-lima": "twilio"}
+DEMO_EVOLUTION_INSTANCE = "clinicrm-bem-estar"
+DEMO_EVOLUTION_NUMBER = "5511999990001"  # the "clinic phone" the fake pairs with
+DEMO_TEMPLATE_SID = "HX" + "d" * 32
+
+
+def _channel(spec: TenantSpec, tenant: Tenant, report: SeedReport) -> None:
+    """Written directly, not through the set-up services: those verify against a provider, and
+    no fake is running while the seed runs. `demo_channels_provision` completes them at start."""
+    from clinicrm.devtools.fake_twilio import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SENDER
+    from clinicrm.messaging.models import Channel, ChannelStatus
+
+    provider = DEMO_CHANNELS.get(spec.slug)
+    if provider is None or Channel.objects.filter(tenant=tenant).exists():
+        return
+    channel = Channel(tenant=tenant, provider=provider, is_active=True)
+    if provider == "evolution":
+        channel.display_name = "WhatsApp pessoal"
+        channel.status = ChannelStatus.DISCONNECTED
+        channel.config = {"instance_name": DEMO_EVOLUTION_INSTANCE}
+        channel.set_secrets({"apikey": secrets.token_hex(24).upper()})
+    else:
+        channel.display_name = "WhatsApp oficial"
+        channel.status = ChannelStatus.ACTIVE
+        channel.config = {
+            "account_sid": DEMO_ACCOUNT_SID,
+            "sender": DEMO_SENDER,
+            "templates": [
+                {
+                    "name": "Lembrete de sessão",
+                    "content_sid": DEMO_TEMPLATE_SID,
+                    "variables": ["nome do paciente", "data e hora"],
+                }
+            ],
+        }
+        channel.set_secrets({"auth_token": DEMO_AUTH_TOKEN})
+    channel.save()
+    report.count("channels")
+
+
+def demo_channels_provision(*, public_url: str, fake_urls: dict[str, str]) -> list[str]:
+    """The fakes start empty on every run: (re)create the demo Evolution instance through the
+    real set-up service (new key, webhook at `public_url`) and pair it, and tell the fake Twilio
+    where the demo account's inbound messages go. Returns pt-BR lines for the console."""
+    import httpx
+    from django.test.utils import override_settings
+
+    from clinicrm.devtools.fake_evolution.server import GLOBAL_APIKEY
+    from clinicrm.messaging.models import Channel, ChannelStatus, Provider
+    from clinicrm.messaging.services import (
+        evolution_channel_qr,
+        evolution_channel_setup,
+        evolution_channel_state,
+    )
+
+    lines: list[str] = []
+    evo_url, twilio_url = fake_urls.get("fake_evolution"), fake_urls.get("fake_twilio")
+    env = {"PUBLIC_BASE_URL": public_url, "EVOLUTION_API_KEY": GLOBAL_APIKEY}
+    if evo_url:
+        env["EVOLUTION_BASE_URL"] = evo_url
+    with override_settings(**env):
+        channels = Channel.objects.select_related("tenant").filter(tenant__slug__in=DEMO_CHANNELS)
+        for channel in channels:
+            if channel.provider == Provider.EVOLUTION and evo_url:
+                tenant = channel.tenant
+                channel = evolution_channel_setup(tenant=tenant, actor=None)
+                name = channel.config["instance_name"]
+                evolution_channel_qr(tenant=tenant)
+                httpx.post(
+                    f"{evo_url}/__control/scan/{name}",
+                    json={"number": DEMO_EVOLUTION_NUMBER, "profileName": tenant.name},
+                    timeout=5,
+                ).raise_for_status()
+                state = ChannelStatus(evolution_channel_state(tenant=tenant)).label.lower()
+                lines.append(f"{tenant.name}: WhatsApp pessoal (Evolution simulado) {state}")
+            elif channel.provider == Provider.TWILIO and twilio_url:
+                from clinicrm.messaging.services.channels import twilio_webhook_urls
+
+                httpx.post(
+                    f"{twilio_url}/__control/accounts",
+                    json={
+                        "account_sid": channel.config["account_sid"],
+                        "auth_token": channel.secrets["auth_token"],
+                        "inbound_url": twilio_webhook_urls(channel)["inbound"],
+                    },
+                    timeout=5,
+                ).raise_for_status()
+                lines.append(f"{channel.tenant.name}: WhatsApp oficial (Twilio simulado) pronto")
+    return lines
+
+
 def seed_demo() -> SeedReport:
     """Create (or complete) the demo data. Safe to run any number of times."""
     report = SeedReport()
@@ -381,6 +475,7 @@ def seed_demo() -> SeedReport:
             _rules(tenant, owner, professionals, report)
             _appointments(spec, tenant, owner, professionals, patients, report)
             _credits(tenant, spec, staff, report)
+            _channel(spec, tenant, report)
         report.logins.append(("Clinicrm (SaaS)", "Equipe SaaS", STAFF_EMAIL))
     return report
 

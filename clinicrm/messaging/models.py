@@ -264,6 +264,11 @@ class Message(TenantModel):
                 condition=Q(status="pending", direction="out"),
                 name="messages_pending_out_idx",
             ),
+            # Dashboard "messages this month": a range on (tenant, created_at); `direction` last
+            # makes the per-direction count an index-only scan on PostgreSQL.
+            models.Index(
+                fields=["tenant", "created_at", "direction"], name="messages_tenant_created_idx"
+            ),
         ]
 
     def __str__(self) -> str:

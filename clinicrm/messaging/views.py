@@ -16,6 +16,11 @@ from clinicrm.messaging.models import MediaStatus, Message, Thread
 from clinicrm.messaging.services import message_send, realtime_event_emit, thread_mark_read
 from clinicrm.messaging.services.outbox import thread_window_open
 from clinicrm.messaging.services.realtime import KIND_THREAD
+from clinicrm.messaging.services.uploads import (
+    accept_attribute,
+    media_limits_for,
+    message_send_upload,
+)
 from clinicrm.messaging.signing import media_signed_url, media_token_read
 
 TIMELINE_REFRESH = "timeline-refresh"
@@ -58,6 +63,8 @@ def _thread_context(request: HttpRequest, thread: Thread) -> dict[str, Any]:
         "timeline": _with_media_urls(selectors.thread_timeline(thread=thread)),
         "channel": channel,
         "window_closed": window_closed,
+        "media_accept": accept_attribute(),
+        "media_limits": media_limits_for(provider=channel.provider) if channel else [],
     }
 
 
@@ -88,16 +95,30 @@ def thread_timeline(request: HttpRequest, thread_key: str) -> HttpResponse:
 def thread_send(request: HttpRequest, thread_key: str) -> HttpResponse:
     thread = tenant_get_or_404(Thread, tenant=_tenant(request), thread_key=thread_key)
     text = request.POST.get("text", "")
+    upload = request.FILES.get("media")
+    voice = request.POST.get("voice") == "1"
     context = _thread_context(request, thread)
     try:
-        message_send(
-            tenant=_tenant(request),
-            actor=request.user,  # type: ignore[arg-type]  # tenant_required: authenticated
-            thread_key=thread.thread_key,
-            text=text,
-        )
+        if upload is not None:
+            # A file goes with the text as its caption (services/uploads.py checks limits).
+            message_send_upload(
+                tenant=_tenant(request),
+                actor=request.user,  # type: ignore[arg-type]  # tenant_required: authenticated
+                thread_key=thread.thread_key,
+                upload=upload,
+                caption=text,
+                voice=voice,
+            )
+        else:
+            message_send(
+                tenant=_tenant(request),
+                actor=request.user,  # type: ignore[arg-type]  # tenant_required: authenticated
+                thread_key=thread.thread_key,
+                text=text,
+            )
     except ApplicationError as exc:
-        context.update({"error": exc.message, "text": text})
+        context.update({"error": exc.message, "error_field": exc.field, "text": text})
+        context["voice"] = voice
         return render(request, "messaging/thread.html#send-box", context, status=400)
     response = render(request, "messaging/thread.html#send-box", context)
     response["HX-Trigger"] = TIMELINE_REFRESH

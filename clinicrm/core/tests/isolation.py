@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from clinicrm.core.models import Membership, Role, Tenant, User
+from clinicrm.core.models import Membership, Notification, Role, Tenant, User
 
 
 def _membership(tenant: Tenant) -> str:
@@ -10,5 +10,17 @@ def _membership(tenant: Tenant) -> str:
     return str(Membership.objects.create(tenant=tenant, user=user, role=Role.SECRETARY).pk)
 
 
-FACTORIES: dict[str, Callable[[Tenant], str]] = {"membership_id": _membership}
+def _notification(tenant: Tenant) -> str:
+    user = User.objects.create_user(email=f"notified-{User.objects.count()}@iso.test")
+    Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)
+    notification = Notification.objects.create(
+        tenant=tenant, user=user, kind="test", title="Aviso de teste", url="/"
+    )
+    return str(notification.pk)
+
+
+FACTORIES: dict[str, Callable[[Tenant], str]] = {
+    "membership_id": _membership,
+    "notification_id": _notification,
+}
 EXEMPT: dict[str, str] = {}

@@ -38,3 +38,30 @@ __all__ = [
     "thread_mark_read",
     "thread_window_open",
 ]
+
+# --- channel set-up and activation (channels helper) ------------------------------------------
+from clinicrm.messaging.services.channels import (
+    EvolutionQR,
+    channel_activate,
+    channel_deactivate,
+    evolution_channel_disconnect,
+    evolution_channel_qr,
+    evolution_channel_setup,
+    evolution_channel_state,
+    twilio_channel_setup,
+    twilio_template_add,
+    twilio_template_remove,
+)
+
+__all__ += [
+    "EvolutionQR",
+    "channel_activate",
+    "channel_deactivate",
+    "evolution_channel_disconnect",
+    "evolution_channel_qr",
+    "evolution_channel_setup",
+    "evolution_channel_state",
+    "twilio_channel_setup",
+    "twilio_template_add",
+    "twilio_template_remove",
+]

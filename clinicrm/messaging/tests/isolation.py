@@ -10,7 +10,30 @@ def _thread_key(tenant: Tenant) -> str:
     return make_thread(tenant).thread_key
 
 
-FACTORIES: dict[str, Callable[[Tenant], str]] = {"thread_key": _thread_key}
+def _message_id(tenant: Tenant) -> str:
+    # A failed media download: the retry URL would act on it if isolation were broken.
+    from django.utils import timezone
+
+    from clinicrm.messaging.models import Direction, MediaStatus, Message
+    from clinicrm.messaging.tests.factories import make_channel
+
+    thread = make_thread(tenant)
+    message = Message.objects.create(
+        tenant=tenant,
+        channel=make_channel(tenant, active=False),
+        thread_key=thread.thread_key,
+        direction=Direction.INBOUND,
+        kind="image",
+        media_status=MediaStatus.FAILED,
+        provider_timestamp=timezone.now(),
+    )
+    return str(message.pk)
+
+
+FACTORIES: dict[str, Callable[[Tenant], str]] = {
+    "thread_key": _thread_key,
+    "message_id": _message_id,
+}
 
 EXEMPT: dict[str, str] = {
     "messaging:media": (

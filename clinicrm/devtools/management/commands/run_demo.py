@@ -32,6 +32,7 @@ from clinicrm.core.models import Role
 from clinicrm.devtools.management.commands.seed_demo import format_logins
 
 # Demo-only secrets shared by the CRM and the fake providers (never used outside the demo).
+EVOLUTION_DEMO_KEY = "BQYHJGJHJ"  # fake_evolution's default global key (its --apikey)
 DEMO_ENV = {
     "ASAAS_ENVIRONMENT": "sandbox",
     "ASAAS_API_KEY": "$aact_hmlg_demo_clinicrm_000000000000",
@@ -61,7 +62,35 @@ FAKE_SERVERS: tuple[FakeServer, ...] = (
     ),
     # More fakes (Evolution on 8081, Twilio on 8082) get one line here when their command exists.
     FakeServer(command="fake_twilio", port=8082, crm_env=lambda url: {"TWILIO_API_BASE_URL": url}),
+    # Global key = the fake's default (fake_evolution.server.GLOBAL_APIKEY); instances are
+    # created by the CRM (demo: provision_demo_channels below) with the webhook on {public}.
+    FakeServer(
+        command="fake_evolution",
+        port=8081,
+        crm_env=lambda url: {"EVOLUTION_BASE_URL": url, "EVOLUTION_API_KEY": EVOLUTION_DEMO_KEY},
+    ),
 )
+
+
+def provision_demo_channels(
+    *, public: str, ports: Mapping[str, int], say: Callable[[str], None]
+) -> None:
+    """The fakes keep no state between runs: register the demo tenants' WhatsApp channels on them
+    (devtools.seed.demo_channels_provision). A failure is reported; the demo keeps running."""
+    from clinicrm.devtools.seed import demo_channels_provision
+
+    fakes = {name: p for name, p in ports.items() if name in ("fake_evolution", "fake_twilio")}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not all(
+        port_accepts("127.0.0.1", p) for p in fakes.values()
+    ):
+        time.sleep(0.2)
+    urls = {name: f"http://127.0.0.1:{p}" for name, p in fakes.items()}
+    try:
+        for line in demo_channels_provision(public_url=public, fake_urls=urls):
+            say(line)
+    except Exception as exc:  # a demo convenience must not stop the demo
+        say(f"aviso: canais de WhatsApp da demo não preparados ({type(exc).__name__}: {exc})")
 
 
 class Writer(Protocol):
@@ -273,6 +302,9 @@ class Command(BaseCommand):
             web = "web" in ports
             if not web or supervisor.watch(until=lambda: port_accepts(host, port)):
                 if web:
+                    provision_demo_channels(
+                        public=f"http://{host}:{port}", ports=ports, say=supervisor.say
+                    )
                     self.stdout.write(self._banner(host, port, ports))
                 supervisor.watch()
         finally:

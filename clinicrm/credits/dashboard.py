@@ -1,0 +1,53 @@
+"""The dashboard card "Saldo de créditos WhatsApp": balance, a low-balance pill, and for owners
+and admins (who may buy, as on the credits page) a link to the store."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+from clinicrm.core.models import MANAGER_ROLES, Tenant
+from clinicrm.credits import selectors
+from clinicrm.dashboard.slots import dashboard_slot_register
+
+TEMPLATE = "credits/_dashboard_balance.html"
+# The model's default threshold, used before the tenant's first movement creates its row.
+DEFAULT_LOW_BALANCE_THRESHOLD = 20
+
+
+@dataclass(frozen=True)
+class BalanceSummary:
+    balance: int
+    low_balance_threshold: int
+
+    @property
+    def is_low(self) -> bool:
+        # Same rule as the ledger's alert: strictly below the threshold.
+        return self.balance < self.low_balance_threshold
+
+    @property
+    def is_empty(self) -> bool:
+        return self.balance <= 0
+
+
+def credits_balance_summary(*, tenant: Tenant) -> BalanceSummary:
+    row = selectors.credits_balance_row(tenant=tenant)
+    if row is None:
+        return BalanceSummary(balance=0, low_balance_threshold=DEFAULT_LOW_BALANCE_THRESHOLD)
+    return BalanceSummary(balance=row.balance, low_balance_threshold=row.low_balance_threshold)
+
+
+def credits_dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    membership = getattr(request, "membership", None)
+    return {
+        "summary": credits_balance_summary(tenant=tenant),
+        "can_buy": membership is not None and membership.role in MANAGER_ROLES,
+    }
+
+
+def credits_dashboard_register() -> None:
+    """Called from CreditsConfig.ready(): replaces the dashboard's placeholder card."""
+    dashboard_slot_register(
+        slot_id="credits", template_name=TEMPLATE, context=credits_dashboard_context
+    )

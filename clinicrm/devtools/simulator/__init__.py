@@ -1,0 +1,1 @@
+"""The WhatsApp phone simulator (development only): views.py, fakes.py, tests/."""
