@@ -269,3 +269,14 @@ EVOLUTION_API_KEY = os.environ.get("EVOLUTION_API_KEY", "")
 # PostgreSQL: wake SSE streams through one LISTEN connection per ASGI process (messaging/listen.py)
 # instead of polling; "0" falls back to polling the events table (always the case on SQLite).
 MESSAGING_SSE_LISTEN = _env_bool("MESSAGING_SSE_LISTEN", True)
+
+# --- PostgreSQL connection pool (proofs helper) ----------------------------------------------
+# Opt-in (DATABASE_POOL=1): psycopg's pool instead of one new connection per request and per
+# task (CONN_MAX_AGE must stay 0 with a pool). The webhook benchmark measured the difference.
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_bool("DATABASE_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }

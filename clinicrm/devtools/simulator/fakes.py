@@ -25,7 +25,7 @@ from clinicrm.messaging.models import Channel, Provider
 from clinicrm.people.phones import phone_digits
 
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-TICKS = {"pending": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "⚠"}
+TICKS = {"pending": "◷", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "⚠"}
 STATUS_LABELS = {
     "pending": "Enviando",
     "sent": "Enviada",
@@ -55,7 +55,7 @@ KIND_LABELS = {
     "image": "📷 Foto",
     "audio": "🎤 Áudio",
     "video": "🎬 Vídeo",
-    "document": "📄 Documento",
+    "document": "Documento",
     "sticker": "Figurinha",
     "location": "📍 Localização",
 }

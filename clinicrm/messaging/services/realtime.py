@@ -1,8 +1,9 @@
 """Realtime events: small per-tenant rows the SSE endpoint streams to members' browsers.
 
 Payloads carry ids, statuses and counts only (never message text or phone numbers). On
-PostgreSQL each insert also sends `NOTIFY realtime_<tenant hex>` after commit so a LISTEN-based
-stream can wake up at once; the polling stream works everywhere without it.
+PostgreSQL each insert also sends `NOTIFY realtime, '<tenant hex>:<event id>'` after commit: one
+channel for every tenant, so each ASGI process needs a single LISTEN (`messaging/listen.py`) that
+wakes its streams at once; the polling stream works everywhere without it.
 """
 
 import datetime as dt
@@ -13,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinicrm.core.models import Tenant
+from clinicrm.messaging.listen import REALTIME_CHANNEL, notify_payload
 from clinicrm.messaging.models import RealtimeEvent
 
 logger = logging.getLogger(__name__)
@@ -24,21 +26,17 @@ KIND_MEDIA = "media"
 KIND_CHANNEL = "channel"
 
 
-def realtime_channel_name(tenant_id: Any) -> str:
-    return f"realtime_{str(tenant_id).replace('-', '')}"
-
-
 def realtime_event_emit(*, tenant: Tenant, kind: str, payload: dict[str, Any]) -> RealtimeEvent:
     """Record one event in the caller's transaction (it becomes visible when that commits)."""
     event = RealtimeEvent.objects.create(tenant=tenant, kind=kind, payload=payload)
     if connection.vendor == "postgresql":
-        name = realtime_channel_name(tenant.pk)
+        payload_text = notify_payload(tenant_id=tenant.pk, event_id=event.pk)
         event_id = event.pk
 
         def _notify() -> None:
             try:
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_notify(%s, %s)", [name, str(event_id)])
+                    cursor.execute("SELECT pg_notify(%s, %s)", [REALTIME_CHANNEL, payload_text])
             except Exception:  # a lost wake-up only delays the poll fallback
                 logger.warning("pg_notify failed for realtime event %s", event_id)
 

@@ -20,7 +20,7 @@ _KIND_PREVIEW = {
     MessageKind.AUDIO: "🎵 Áudio",
     MessageKind.VOICE: "🎤 Mensagem de voz",
     MessageKind.VIDEO: "🎬 Vídeo",
-    MessageKind.DOCUMENT: "📄 Documento",
+    MessageKind.DOCUMENT: "Documento",
     MessageKind.LOCATION: "📍 Localização",
     MessageKind.CONTACTS: "👤 Contato",
     MessageKind.TEMPLATE: "📋 Modelo",

@@ -11,6 +11,13 @@ from clinicrm.messaging.services import realtime_event_emit
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _polling(settings):
+    # These tests never commit, so NOTIFY (sent on commit) cannot fire: exercise the polling
+    # path here; the LISTEN/NOTIFY path is proven under uvicorn in test_sse_asgi.py.
+    settings.MESSAGING_SSE_LISTEN = False
+
+
 async def _read_frames(response, count: int, timeout: float = 5.0) -> list[str]:
     frames: list[str] = []
     iterator = response.streaming_content.__aiter__()

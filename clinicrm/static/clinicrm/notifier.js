@@ -60,8 +60,7 @@
       document.querySelectorAll("[data-notifier-mute]").forEach(function (btn) {
         btn.setAttribute("aria-pressed", muted ? "true" : "false");
         btn.title = muted ? "Som dos avisos desligado (clique para ligar)" : "Silenciar o aviso sonoro";
-        var icon = btn.querySelector("[aria-hidden]");
-        if (icon) icon.textContent = muted ? "🔇" : "🔊";
+        btn.classList.toggle("is-muted", muted);
       });
     }
 
@@ -155,7 +154,7 @@
           mute.type = "button";
           mute.className = "btn btn-small notif-mute";
           mute.setAttribute("data-notifier-mute", "");
-          mute.innerHTML = '<span aria-hidden="true">🔊</span> Som';
+          mute.innerHTML = '<span class="ico ico-sound" aria-hidden="true"></span> Som';
           actions.appendChild(mute);
           var close = document.createElement("button");
           close.type = "button";
@@ -195,6 +194,17 @@
     var source = new EventSource(sseUrl);
     source.addEventListener("message", onMessage);
     source.addEventListener("thread", refreshCounts);
+    // One stream per page: page scripts (messaging/inbox.js) listen to these DOM events instead
+    // of opening a second EventSource on the same host.
+    ["message", "status", "media", "thread", "channel"].forEach(function (kind) {
+      source.addEventListener(kind, function (ev) {
+        var data;
+        try { data = JSON.parse(ev.data); } catch (e) { return; }
+        document.dispatchEvent(new CustomEvent("clinicrm:sse", {
+          detail: { kind: kind, id: ev.lastEventId, data: data },
+        }));
+      });
+    });
     window.addEventListener("pagehide", function () { source.close(); });
     document.body.addEventListener("notifications-changed", refreshCounts);
 

@@ -1,0 +1,235 @@
+"""The SSE endpoint under a real ASGI server (uvicorn in a thread, real sockets, real database).
+
+WSGI test servers buffer streams, so this is the only test that proves frames leave the server
+as they happen. On PostgreSQL the stream is woken by LISTEN/NOTIFY (`messaging/listen.py`): the
+poll interval is set to 30 s there, so an event arriving within 2 s can only have come through a
+NOTIFY. On SQLite the stream polls (0.2 s). Run the file on both databases.
+"""
+
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from django.db import connection
+from django.test import Client
+
+from clinicrm.core.models import Tenant, User
+from clinicrm.messaging import sse
+from clinicrm.messaging.services import realtime_event_emit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ARRIVAL_SECONDS = 2.0
+ON_POSTGRES = connection.vendor == "postgresql"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def asgi_url(settings) -> Iterator[str]:
+    settings.MESSAGING_SSE_POLL_SECONDS = 30.0 if ON_POSTGRES else 0.2
+    settings.MESSAGING_SSE_HEARTBEAT_SECONDS = 30.0
+    port = _free_port()
+    config = uvicorn.Config(
+        "clinicrm.config.asgi:application",
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _session_cookie(user: User) -> dict[str, str]:
+    client = Client()
+    client.force_login(user)
+    return {"sessionid": client.cookies["sessionid"].value}
+
+
+class Stream:
+    """Reads one SSE response on a thread; frames (id, event, data) land in `frames`."""
+
+    def __init__(
+        self, url: str, user: User, tenant: Tenant, last_event_id: int | None = None
+    ) -> None:
+        self.tenant = tenant
+        self.frames: queue.Queue[tuple[int, str, str]] = queue.Queue()
+        self.status: queue.Queue[int] = queue.Queue()
+        self._stop = threading.Event()
+        headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+        self._client = httpx.Client(
+            cookies=_session_cookie(user), timeout=httpx.Timeout(5, read=60)
+        )
+        self._thread = threading.Thread(
+            target=self._read, args=(f"{url}/eventos/", headers), daemon=True
+        )
+        self._thread.start()
+        assert self.status.get(timeout=10) == 200
+
+    def _read(self, url: str, headers: dict[str, str]) -> None:
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                self.status.put(response.status_code)
+                assert response.headers["content-type"].startswith("text/event-stream")
+                fields: dict[str, str] = {}
+                for line in response.iter_lines():
+                    if self._stop.is_set():
+                        return
+                    if line.startswith(("id:", "event:", "data:")):
+                        name, _, value = line.partition(":")
+                        fields[name] = value.strip()
+                    elif line == "" and "id" in fields:
+                        self.frames.put((int(fields["id"]), fields["event"], fields["data"]))
+                        fields = {}
+        except (httpx.HTTPError, AssertionError):
+            self.status.put(-1)
+        finally:
+            self._client.close()
+
+    def next(self, timeout: float = ARRIVAL_SECONDS) -> tuple[int, str, str]:
+        return self.frames.get(timeout=timeout)
+
+    def nothing_within(self, seconds: float) -> bool:
+        try:
+            self.frames.get(timeout=seconds)
+        except queue.Empty:
+            return True
+        return False
+
+    def close(self) -> None:
+        """The browser goes away: the reader drops the connection at its next line (a blocked
+        read cannot be interrupted from here; stopping the server ends it at teardown)."""
+        self._stop.set()
+
+    def join(self) -> None:
+        self._thread.join(timeout=10)
+        assert not self._thread.is_alive()
+
+
+@pytest.fixture
+def streams() -> Iterator[list[Stream]]:
+    opened: list[Stream] = []
+    yield opened
+    for stream in opened:
+        stream.close()
+    # Wake the blocked readers so they hang up: the server then sees a client disconnect (as
+    # in production) and the stream releases its database connection.
+    for tenant in {stream.tenant for stream in opened}:
+        _emit(tenant, 0)
+    for stream in opened:
+        stream.join()
+
+
+def _emit(tenant: Tenant, n: int) -> int:
+    return realtime_event_emit(tenant=tenant, kind="message", payload={"thread": n}).pk
+
+
+def _wait_listening() -> None:
+    """PostgreSQL: wait until the server's hub LISTENs (the first stream starts it)."""
+    if not ON_POSTGRES:
+        return
+    from clinicrm.messaging import listen
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        hubs = [hub for loop, hub in list(listen._hubs.items()) if not loop.is_closed()]
+        if hubs and all(h.connected for h in hubs):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the realtime hub never connected")
+
+
+def test_events_arrive_live_and_replay_after_reconnect(
+    asgi_url, tenant, other_tenant, owner, other_owner, streams
+) -> None:
+    alfa = Stream(asgi_url, owner, tenant)
+    beta = Stream(asgi_url, other_owner, other_tenant)
+    streams += [alfa, beta]
+    _wait_listening()
+
+    started = time.monotonic()
+    first = _emit(tenant, 1)
+    assert alfa.next() == (first, "message", '{"thread":1}')
+    assert time.monotonic() - started < ARRIVAL_SECONDS
+    second = _emit(tenant, 2)
+    assert alfa.next()[0] == second
+
+    # While alfa's browser is away, three events happen (and one of another tenant).
+    alfa.close()
+    missed = [_emit(tenant, 3), _emit(tenant, 4)]
+    foreign = _emit(other_tenant, 99)
+    missed.append(_emit(tenant, 5))
+
+    again = Stream(asgi_url, owner, tenant, last_event_id=second)
+    streams.append(again)
+    assert [again.next()[0] for _ in missed] == missed  # exactly the missed ones, in order
+    assert again.nothing_within(0.5)
+    live = _emit(tenant, 6)
+    assert again.next()[0] == live
+
+    # The other tenant's stream saw only its own event.
+    assert beta.next()[0] == foreign
+    assert beta.nothing_within(0.5)
+
+
+def test_other_tenant_events_never_arrive(asgi_url, tenant, other_tenant, owner, streams) -> None:
+    alfa = Stream(asgi_url, owner, tenant, last_event_id=0)
+    streams.append(alfa)
+    _wait_listening()
+    for n in range(5):
+        _emit(other_tenant, n)
+    assert alfa.nothing_within(1.0)
+    mine = _emit(tenant, 7)
+    assert alfa.next()[0] == mine
+
+
+def test_idle_stream_does_not_query_per_tick(asgi_url, tenant, owner, streams, monkeypatch) -> None:
+    """NOTIFY: an idle stream runs no query at all; polling: at most one per poll tick."""
+    calls: list[float] = []
+    real = sse.realtime_events_after
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(time.monotonic())
+        return real(**kwargs)
+
+    monkeypatch.setattr(sse, "realtime_events_after", counting)
+    alfa = Stream(asgi_url, owner, tenant)
+    streams.append(alfa)
+    _wait_listening()
+    time.sleep(0.3)  # let the connect-time query (and the hub's wake-up re-query) pass
+    before = len(calls)
+    time.sleep(1.5)
+    idle_queries = len(calls) - before
+    if ON_POSTGRES:
+        assert idle_queries == 0
+    else:
+        assert 1 <= idle_queries <= int(1.5 / 0.2) + 1
+    mine = _emit(tenant, 1)
+    assert alfa.next()[0] == mine
+
+
+def test_anonymous_is_refused_over_asgi(asgi_url) -> None:
+    response = httpx.get(f"{asgi_url}/eventos/", timeout=5)
+    assert response.status_code == 401
