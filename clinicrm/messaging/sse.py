@@ -21,6 +21,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -120,6 +121,11 @@ async def _stream_loop(
 
 @require_GET
 async def events(request: HttpRequest) -> HttpResponseBase:
+    if isinstance(request, WSGIRequest):
+        # A WSGI server (runserver, pytest's live_server) would buffer this endless stream and
+        # hold a thread forever. 204 tells EventSource to stop reconnecting; pages still work,
+        # only without live updates. Production and the demo serve ASGI (granian).
+        return HttpResponse(status=204)
     user = await request.auser()
     if not user.is_authenticated:
         return HttpResponse("Faça login.", status=401, content_type="text/plain; charset=utf-8")

@@ -16,6 +16,12 @@ from clinicrm.messaging.models import MediaStatus, Message, Thread
 from clinicrm.messaging.services import message_send, realtime_event_emit, thread_mark_read
 from clinicrm.messaging.services.outbox import thread_window_open
 from clinicrm.messaging.services.realtime import KIND_THREAD
+from clinicrm.messaging.services.templates import (
+    channel_templates,
+    message_send_template,
+    template_preview,
+    thread_window_state,
+)
 from clinicrm.messaging.services.uploads import (
     accept_attribute,
     media_limits_for,
@@ -55,14 +61,49 @@ def _with_media_urls(rows: list[Message]) -> list[Message]:
     return rows
 
 
-def _thread_context(request: HttpRequest, thread: Thread) -> dict[str, Any]:
+def _template_choices(
+    templates: list[Any], selected: str, values: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Each template with its variable inputs and its preview rendered with the typed values
+    (only the selected one keeps the values: the others start empty)."""
+    choices = []
+    for option in templates:
+        mine = values if option.content_sid == selected else {}
+        choices.append(
+            {
+                "option": option,
+                "selected": option.content_sid == selected,
+                "inputs": [
+                    {"name": f"var_{i}", "label": label, "value": mine.get(str(i), "")}
+                    for i, label in enumerate(option.variables, start=1)
+                ],
+                "preview": template_preview(option=option, values=mine),
+            }
+        )
+    return choices
+
+
+def _thread_context(
+    request: HttpRequest,
+    thread: Thread,
+    *,
+    template_sid: str = "",
+    template_values: dict[str, str] | None = None,
+) -> dict[str, Any]:
     channel = selectors.channel_active_get(tenant=_tenant(request))
-    window_closed = bool(channel and channel.is_twilio and not thread_window_open(thread=thread))
+    is_twilio = bool(channel and channel.is_twilio)
+    window = thread_window_state(thread=thread) if is_twilio else None
+    window_closed = bool(is_twilio and not thread_window_open(thread=thread))
+    templates = channel_templates(channel=channel) if is_twilio else []
+    if not template_sid and templates:
+        template_sid = templates[0].content_sid
     return {
         "thread": thread,
         "timeline": _with_media_urls(selectors.thread_timeline(thread=thread)),
         "channel": channel,
+        "window": window,
         "window_closed": window_closed,
+        "templates": _template_choices(templates, template_sid, template_values or {}),
         "media_accept": accept_attribute(),
         "media_limits": media_limits_for(provider=channel.provider) if channel else [],
     }
@@ -87,13 +128,53 @@ def thread_timeline(request: HttpRequest, thread_key: str) -> HttpResponse:
     # An open page sees new messages: they are read.
     if thread_mark_read(thread=thread):
         thread.unread_count = 0
-    return render(request, "messaging/thread.html#timeline", _thread_context(request, thread))
+    # The window pill rides along out-of-band: the header follows the refresh too.
+    context = _thread_context(request, thread) | {"refresh": True}
+    return render(request, "messaging/thread.html#timeline-refresh", context)
+
+
+def _send_template(request: HttpRequest, thread: Thread) -> HttpResponse:
+    sid = request.POST.get("content_sid", "")
+    # Variables arrive as var_1, var_2...; the service checks them against the template.
+    values = {
+        k[4:]: request.POST.get(k, "")
+        for k in request.POST
+        if k.startswith("var_") and k[4:].isdigit() and 0 < int(k[4:]) <= 10
+    }
+    count = max((int(k) for k in values), default=0)
+    ordered = [values.get(str(i), "") for i in range(1, count + 1)]
+    try:
+        message_send_template(
+            tenant=_tenant(request),
+            actor=request.user,  # type: ignore[arg-type]  # tenant_required: authenticated
+            thread_key=thread.thread_key,
+            content_sid=sid,
+            values=ordered,
+        )
+    except ApplicationError as exc:
+        context = _thread_context(request, thread, template_sid=sid, template_values=values)
+        field = exc.field or ""
+        context.update(
+            {
+                "template_error": exc.message,
+                "template_error_field": field,
+                # Credits, channel...: shown above the form, not under an input.
+                "template_error_general": field != "content_sid" and not field.startswith("var_"),
+                "show_templates": True,
+            }
+        )
+        return render(request, "messaging/thread.html#send-box", context, status=400)
+    response = render(request, "messaging/thread.html#send-box", _thread_context(request, thread))
+    response["HX-Trigger"] = TIMELINE_REFRESH
+    return response
 
 
 @require_POST
 @tenant_required
 def thread_send(request: HttpRequest, thread_key: str) -> HttpResponse:
     thread = tenant_get_or_404(Thread, tenant=_tenant(request), thread_key=thread_key)
+    if "content_sid" in request.POST:
+        return _send_template(request, thread)
     text = request.POST.get("text", "")
     upload = request.FILES.get("media")
     voice = request.POST.get("voice") == "1"

@@ -94,3 +94,10 @@ def test_anonymous_is_refused(db):
         return await AsyncClient().get("/eventos/")
 
     assert async_to_sync(run)().status_code == 401
+
+
+def test_a_wsgi_server_gets_204_instead_of_an_endless_buffered_stream(owner_client):
+    # Under WSGI the stream would be consumed into memory forever; EventSource stops on 204.
+    response = owner_client.get("/eventos/")
+    assert response.status_code == 204
+    assert not response.streaming
