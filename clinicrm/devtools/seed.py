@@ -463,6 +463,14 @@ def demo_channels_provision(*, public_url: str, fake_urls: dict[str, str]) -> li
     return lines
 
 
+# --- WhatsApp history (seed-chat helper) ------------------------------------------------------
+def _conversations(tenant: Tenant, patients: list[Patient], report: SeedReport) -> None:
+    """A living inbox: conversations ingested through messaging (devtools/seed_conversations)."""
+    from clinicrm.devtools.seed_conversations import conversations_seed
+
+    conversations_seed(tenant=tenant, patients=patients, report=report)
+
+
 def seed_demo() -> SeedReport:
     """Create (or complete) the demo data. Safe to run any number of times."""
     report = SeedReport()
@@ -476,6 +484,7 @@ def seed_demo() -> SeedReport:
             _appointments(spec, tenant, owner, professionals, patients, report)
             _credits(tenant, spec, staff, report)
             _channel(spec, tenant, report)
+            _conversations(tenant, patients, report)
         report.logins.append(("Clinicrm (SaaS)", "Equipe SaaS", STAFF_EMAIL))
     return report
 
