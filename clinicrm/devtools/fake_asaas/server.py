@@ -5,20 +5,19 @@ and two small HTML pages for the demo (`/` lists charges, `/i/<id>` is the invoi
 import html
 import json
 import re
-import threading
 from collections.abc import Callable
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from clinicrm.devtools.fake_asaas.dispatcher import Dispatcher
 from clinicrm.devtools.fake_asaas.state import ApiError, FakeAsaasState
+from clinicrm.devtools.fakebase import BackgroundServer, FakeRequestHandler
 
 Route = tuple[str, re.Pattern[str], Callable[..., Any]]
 
 
-class FakeAsaasServer:
+class FakeAsaasServer(BackgroundServer[Dispatcher]):
     """A running fake. `base_url` is what the CRM's ASAAS_BASE_URL should be."""
 
     def __init__(
@@ -31,15 +30,13 @@ class FakeAsaasServer:
         webhook_token: str | None = None,
         time_scale: float = 0.001,
     ) -> None:
+        super().__init__()
         self.state = FakeAsaasState(api_keys=api_keys)
         self.dispatcher = Dispatcher(self.state, time_scale=time_scale)
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.fake = self  # type: ignore[attr-defined]
+        self.httpd = self._listen(host, port, _Handler)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.state.public_url = self.url
         self.base_url = f"{self.url}/v3"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         if webhook_url:
             self.state.webhook_create(
                 {
@@ -53,26 +50,7 @@ class FakeAsaasServer:
             )
         self.routes = self._routes()
 
-    def start(self) -> "FakeAsaasServer":
-        self._thread.start()
-        self.dispatcher.start()
-        return self
-
-    def stop(self) -> None:
-        self.dispatcher.stop()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> "FakeAsaasServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # --- convenience for tests ---------------------------------------------------------------
-    def flush(self, timeout: float = 10.0) -> bool:
-        return self.dispatcher.flush(timeout)
-
     def payment_by_reference(self, reference: str) -> dict[str, Any]:
         with self.state.lock:
             for payment in self.state.payments.values():
@@ -229,16 +207,8 @@ def _page(title: str, body: str) -> str:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeRequestHandler[FakeAsaasServer]):
     server_version = "FakeAsaas/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: request lines may carry document numbers in query strings
-
-    @property
-    def fake(self) -> FakeAsaasServer:
-        return self.server.fake  # type: ignore[attr-defined]
 
     def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
         if isinstance(payload, str):
@@ -257,8 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query))
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body()
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
@@ -300,12 +269,6 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(404, None, "Not found")
         except ApiError as err:
             self._send(err.status, err.body() if err.status != 429 else "")
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
 
     def do_PUT(self) -> None:
         self._handle("PUT")

@@ -17,10 +17,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from clinicrm.devtools.fake_evolution import payloads as p
 from clinicrm.devtools.fake_evolution.state import FakeEvolutionState, Instance
+from clinicrm.devtools.fakebase import WebhookDispatcher
 
 NON_RETRYABLE = {400, 401, 403, 404, 422}
 MAX_ATTEMPTS = 10
@@ -49,30 +48,18 @@ def jwt_hs256(secret: str) -> str:
     return f"{header}.{payload}.{sig}"
 
 
-class Dispatcher:
+class Dispatcher(WebhookDispatcher):
+    thread_name = "fake-evolution-hooks"
+    http_timeout = 5.0
+
     def __init__(self, state: FakeEvolutionState) -> None:
+        super().__init__(threading.Condition(state.lock))
         self.state = state
         self.queue: list[dict[str, Any]] = []  # pending deliveries
         self.actions: list[tuple[float, Callable[[], None]]] = []  # timed callbacks
-        self.deliveries: list[dict[str, Any]] = []  # log of every attempt
         self.paused = False
-        self._cond = threading.Condition(state.lock)
-        self._stop = threading.Event()
-        self._inflight = 0
         self._last_emit = 0.0
-        self._thread = threading.Thread(target=self._run, name="fake-evolution-hooks", daemon=True)
-        self._http = httpx.Client(timeout=5.0)
         state.emitter = self
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
-        self._thread.join(timeout=5)
-        self._http.close()
 
     # --- producing ----------------------------------------------------------------------------
     def later(self, delay: float, action: Callable[[], None]) -> None:
@@ -142,19 +129,13 @@ class Dispatcher:
             self._cond.notify_all()
 
     # --- consuming ----------------------------------------------------------------------------
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._inflight and not self.queue and not self.actions
+    def _pending(self) -> bool:
+        return bool(self.queue or self.actions)
 
-    def flush(self, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.idle():
-                return True
-            time.sleep(0.02)
-        return self.idle()
+    def _wait_timeout(self) -> float:
+        return 0.02
 
-    def _next(self) -> tuple[str, Any] | None:
+    def _take(self) -> tuple[str, Any] | None:
         now = time.monotonic()
         due_actions = [a for a in self.actions if a[0] <= now]
         if due_actions:
@@ -173,30 +154,25 @@ class Dispatcher:
         self.queue.remove(pick)
         return "delivery", pick
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._cond:
-                item = self._next()
-                if item is None:
-                    self._cond.wait(timeout=0.02)
-                    continue
-                self._inflight += 1
-            try:
-                if item[0] == "action":
-                    item[1]()
-                else:
-                    self._deliver(item[1])
-            except Exception:  # noqa: S110 - a broken receiver must not kill the fake
-                pass
-            finally:
-                with self._cond:
-                    self._inflight -= 1
+    def _work(self, item: tuple[str, Any]) -> None:
+        if item[0] == "action":
+            item[1]()
+        else:
+            self._deliver(item[1])
+
+    def _failed(self, item: Any, exc: Exception) -> None:
+        pass  # a broken receiver must not kill the fake
+
+    def _done(self, status: int) -> bool:
+        return 200 <= status < 300 or status in NON_RETRYABLE
+
+    def _retry_delay(self, attempt: int) -> float | None:
+        if attempt >= MAX_ATTEMPTS:
+            return None
+        return min(5 * 2 ** (attempt - 1), 300) * self.state.switches.time_scale
 
     def _post(self, d: dict[str, Any]) -> int:
-        try:
-            status = self._http.post(d["url"], content=d["body"], headers=d["headers"]).status_code
-        except httpx.HTTPError:
-            status = 0
+        status, _ = self._http_post(d["url"], d["body"], d["headers"])
         with self._cond:
             self.deliveries.append(
                 {
@@ -210,14 +186,13 @@ class Dispatcher:
         return status
 
     def _deliver(self, d: dict[str, Any]) -> None:
-        copies = max(1, int(self.state.switches.duplicates))
-        statuses = [self._post(d) for _ in range(copies)]
-        if any(200 <= s < 300 for s in statuses) or any(s in NON_RETRYABLE for s in statuses):
+        statuses = self._repeat(lambda: self._post(d), int(self.state.switches.duplicates))
+        if any(self._done(s) for s in statuses):
             return
         d["attempts"] += 1
-        if d["attempts"] >= MAX_ATTEMPTS:
+        delay = self._retry_delay(d["attempts"])
+        if delay is None:
             return
-        delay = min(5 * 2 ** (d["attempts"] - 1), 300) * self.state.switches.time_scale
         with self._cond:
             d["next_at"] = time.monotonic() + delay
             self.queue.append(d)

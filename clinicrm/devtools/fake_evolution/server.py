@@ -14,12 +14,10 @@ Evolution routes at the root (`/{controller}/{action}/{instance}`), guarded in t
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -28,12 +26,13 @@ from clinicrm.devtools.fake_evolution import payloads as p
 from clinicrm.devtools.fake_evolution.dispatcher import Dispatcher
 from clinicrm.devtools.fake_evolution.inbound import inbound_message
 from clinicrm.devtools.fake_evolution.state import ApiError, FakeEvolutionState, Instance
+from clinicrm.devtools.fakebase import BackgroundServer, FakeRequestHandler
 
 GLOBAL_APIKEY = "BQYHJGJHJ"
 STATUS_STEPS = {"sent": 1, "delivered": 2, "read": 3}
 
 
-class FakeEvolutionServer:
+class FakeEvolutionServer(BackgroundServer[Dispatcher]):
     def __init__(
         self,
         *,
@@ -42,36 +41,15 @@ class FakeEvolutionServer:
         global_apikey: str = GLOBAL_APIKEY,
         version: str = "2.3.7",
     ) -> None:
+        super().__init__()
         self.state = FakeEvolutionState(global_apikey=global_apikey)
         self.state.switches.version = version
         self.dispatcher = Dispatcher(self.state)
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.fake = self  # type: ignore[attr-defined]
+        self.httpd = self._listen(host, port, _Handler)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.state.switches.server_url = self.url
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def start(self) -> "FakeEvolutionServer":
-        self._thread.start()
-        self.dispatcher.start()
-        return self
-
-    def stop(self) -> None:
-        self.dispatcher.stop()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> "FakeEvolutionServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- helpers for tests and the simulator --------------------------------------------------
-    def flush(self, timeout: float = 10.0) -> bool:
-        return self.dispatcher.flush(timeout)
-
     def create_open_instance(
         self, name: str, *, token: str, number: str = "5511988887777", webhook: dict | None = None
     ) -> Instance:
@@ -285,16 +263,8 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
     return out
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeRequestHandler[FakeEvolutionServer]):
     server_version = "FakeEvolution/2.3"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: paths carry instance names, bodies carry numbers
-
-    @property
-    def fake(self) -> FakeEvolutionServer:
-        return self.server.fake  # type: ignore[attr-defined]
 
     def _send(self, status: int, payload: Any) -> None:
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -307,8 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query))
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body()
         ctype = self.headers.get("Content-Type") or ""
         try:
             if ctype.startswith("multipart/form-data"):
@@ -345,12 +314,6 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(hang)
         with contextlib.suppress(OSError):
             self._send(status, payload)
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
 
     def do_PUT(self) -> None:
         self._handle("PUT")

@@ -20,9 +20,6 @@ class ControlMixin:
     dispatcher: "Dispatcher"
     url: str
 
-    def flush(self, timeout: float = 10.0) -> bool:
-        return self.dispatcher.flush(timeout)
-
     def add_account(self, account_sid: str, auth_token: str) -> None:
         with self.state.lock:
             self.state.accounts[account_sid] = auth_token
@@ -73,7 +70,7 @@ class ControlMixin:
             s.record_inbound(str(body["sender"]), str(body["user"]), "")
             return {"ok": True}
         if action == "flush":
-            return {"idle": self.flush(float(body.get("timeout", 10)))}
+            return {"idle": self.dispatcher.flush(float(body.get("timeout", 10)))}
         if action == "state":
             with s.lock:
                 return {

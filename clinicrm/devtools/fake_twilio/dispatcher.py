@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from twilio.request_validator import RequestValidator
 
 from clinicrm.devtools.fake_twilio.state import FakeTwilioState
+from clinicrm.devtools.fakebase import WebhookDispatcher
 
 STATUS_RANK = {
     "queued": 0,
@@ -60,27 +60,14 @@ def signed_headers(
     }
 
 
-class Dispatcher:
+class Dispatcher(WebhookDispatcher):
+    thread_name = "fake-twilio-callbacks"
+
     def __init__(self, state: FakeTwilioState) -> None:
+        super().__init__(threading.Condition())
         self.state = state
-        self.deliveries: list[dict[str, Any]] = []
         self._heap: list[Job] = []
         self._seq = itertools.count()
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._inflight = 0
-        self._http = httpx.Client(timeout=10.0)
-        self._thread = threading.Thread(target=self._run, name="fake-twilio-callbacks", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
-        self._thread.join(timeout=5)
-        self._http.close()
 
     # --- scheduling ----------------------------------------------------------------------------
     def schedule_progress(self, message: dict[str, Any]) -> None:
@@ -136,36 +123,25 @@ class Dispatcher:
             heapq.heappush(self._heap, job)
             self._cond.notify_all()
 
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._heap and not self._inflight
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.idle():
-                return True
-            time.sleep(0.02)
-        return self.idle()
+    def _pending(self) -> bool:
+        return bool(self._heap)
 
     # --- delivery ------------------------------------------------------------------------------
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._cond:
-                now = time.monotonic()
-                if not self._heap or self._heap[0].due > now:
-                    wait = (self._heap[0].due - now) if self._heap else 0.5
-                    self._cond.wait(timeout=max(0.005, min(wait, 0.1)))
-                    continue
-                job = heapq.heappop(self._heap)
-                self._inflight += 1
-            try:
-                self._fire(job)
-            except Exception as exc:  # a fake must keep running whatever the CRM does
-                self._log(job, 0, f"error {type(exc).__name__}")
-            finally:
-                with self._cond:
-                    self._inflight -= 1
+    def _take(self) -> Job | None:
+        if not self._heap or self._heap[0].due > time.monotonic():
+            return None
+        return heapq.heappop(self._heap)
+
+    def _wait_timeout(self) -> float:
+        wait = (self._heap[0].due - time.monotonic()) if self._heap else 0.5
+        return max(0.005, min(wait, 0.1))
+
+    def _failed(self, job: Job, exc: Exception) -> None:
+        # A fake must keep running whatever the CRM does.
+        self._log(job, 0, f"error {type(exc).__name__}")
+
+    def _retry_delay(self, attempt: int) -> float | None:
+        return 0.2 if attempt <= int(self.state.config.get("callback_retries", 1)) else None
 
     def _status_params(self, job: Job) -> list[tuple[str, str]]:
         with self.state.lock:
@@ -201,7 +177,7 @@ class Dispatcher:
             params.append(("ChannelStatusMessage", CHANNEL_MESSAGES.get(job.error_code, "")))
         return params
 
-    def _fire(self, job: Job) -> None:
+    def _work(self, job: Job) -> None:
         if job.kind == "status":
             with self.state.lock:
                 if self.state.config.get("drop_next", 0) > 0:
@@ -214,10 +190,11 @@ class Dispatcher:
                 self._log(job, 0, "no callback url")
                 return
         status = self.post(job)
-        if not 200 <= status < 300 and job.attempts <= int(
-            self.state.config.get("callback_retries", 1)
-        ):
-            job.due = time.monotonic() + 0.2
+        if self._done(status):
+            return
+        delay = self._retry_delay(job.attempts)
+        if delay is not None:
+            job.due = time.monotonic() + delay
             job.seq = next(self._seq)
             self._push(job)
 
@@ -226,13 +203,8 @@ class Dispatcher:
         job.attempts += 1
         token = self.state.auth_token(job.account_sid)
         headers = signed_headers(token, job.url, job.params, job.idempotency)
-        try:
-            resp = self._http.post(job.url, content=urlencode(job.params), headers=headers)
-            status = resp.status_code
-        except httpx.HTTPError as exc:
-            self._log(job, 0, type(exc).__name__)
-            return 0
-        self._log(job, status, "")
+        status, error = self._http_post(job.url, urlencode(job.params), headers)
+        self._log(job, status, error)
         return status
 
     def _log(self, job: Job, http_status: int, note: str) -> None:

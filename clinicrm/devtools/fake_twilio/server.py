@@ -14,17 +14,17 @@ import datetime as dt
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from clinicrm.devtools.fake_twilio.control import ControlMixin
 from clinicrm.devtools.fake_twilio.dispatcher import Dispatcher
 from clinicrm.devtools.fake_twilio.state import ApiError, FakeTwilioState
+from clinicrm.devtools.fakebase import BackgroundServer, FakeRequestHandler
 
 AC = r"(?P<ac>AC[0-9a-fA-F]{32})"
 PREFIX = r"^/2010-04-01/Accounts/" + AC
@@ -57,7 +57,7 @@ class _QuietServer(ThreadingHTTPServer):
         return
 
 
-class FakeTwilioServer(ControlMixin):
+class FakeTwilioServer(ControlMixin, BackgroundServer[Dispatcher]):
     """A running fake. `url` is what the CRM's TWILIO_API_BASE_URL should be."""
 
     def __init__(
@@ -71,39 +71,18 @@ class FakeTwilioServer(ControlMixin):
         inbound_url: str = "",
         accept_any: bool = False,
     ) -> None:
+        super().__init__()
         self.state = FakeTwilioState(accounts=accounts, api_keys=api_keys, accept_any=accept_any)
         self.state.inbound_url = inbound_url
         self.dispatcher = Dispatcher(self.state)
-        self.httpd = _QuietServer((host, port), _Handler)
-        self.cdn = _QuietServer((host, cdn_port), _Handler)
-        for srv, role in ((self.httpd, "api"), (self.cdn, "cdn")):
-            srv.daemon_threads = True
-            srv.fake = self  # type: ignore[attr-defined]
-            srv.role = role  # type: ignore[attr-defined]
+        self.httpd = self._listen(
+            host, port, _Handler, server_class=_QuietServer, poll_interval=0.05, role="api"
+        )
+        self.cdn = self._listen(
+            host, cdn_port, _Handler, server_class=_QuietServer, poll_interval=0.05, role="cdn"
+        )
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.cdn_url = f"http://{host}:{self.cdn.server_address[1]}"
-        self._threads = [
-            threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-            for s in (self.httpd, self.cdn)
-        ]
-
-    def start(self) -> "FakeTwilioServer":
-        for t in self._threads:
-            t.start()
-        self.dispatcher.start()
-        return self
-
-    def stop(self) -> None:
-        self.dispatcher.stop()
-        for srv in (self.httpd, self.cdn):
-            srv.shutdown()
-            srv.server_close()
-
-    def __enter__(self) -> "FakeTwilioServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- convenience for tests and the simulator -----------------------------------------------
     def send_inbound(self, **spec: Any) -> dict[str, Any]:
@@ -154,6 +133,9 @@ class FakeTwilioServer(ControlMixin):
                 "status": fault["status"],
             }
         message = self.state.message_resource(ac, form)
+        # Twilio answers with the resource as created ("queued"); snapshot it before the status
+        # progression starts moving the same message in the dispatcher thread.
+        created = self.state.public(message)
         self.dispatcher.schedule_progress(message)
         if fault.get("mode") == "timeout":
             # The message exists, but the answer comes too late: an unknown outcome.
@@ -164,7 +146,7 @@ class FakeTwilioServer(ControlMixin):
                 "message": "Internal Server Error",
                 "status": fault["status"],
             }
-        return 201, self.state.public(message)
+        return 201, created
 
     def _list(self, ac: str, query: dict[str, str]) -> dict[str, Any]:
         """Messages.json list with the To / From / DateSent> filters, newest first."""
@@ -265,16 +247,8 @@ def _basic(header: str) -> tuple[str | None, str | None]:
     return user, password
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeRequestHandler[FakeTwilioServer]):
     server_version = "FakeTwilio/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: bodies and paths may carry phone numbers
-
-    @property
-    def fake(self) -> FakeTwilioServer:
-        return self.server.fake  # type: ignore[attr-defined]
 
     def _send(self, status: int, payload: Any) -> None:
         headers: dict[str, str] = {}
@@ -299,8 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             if self.server.role == "cdn":  # type: ignore[attr-defined]
@@ -327,9 +300,3 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(
                 400, {"code": 21000, "message": f"bad request: {type(exc).__name__}", "status": 400}
             )
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")

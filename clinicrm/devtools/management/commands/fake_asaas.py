@@ -4,22 +4,20 @@ Point the CRM at it with ASAAS_BASE_URL=http://127.0.0.1:8083/v3 and any `$aact_
 it delivers webhooks to --webhook-url with the asaas-access-token header.
 """
 
-import signal
-import threading
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from clinicrm.devtools.fake_asaas import FakeAsaasServer
+from clinicrm.devtools.fakebase import FakeServerCommand
 
 
-class Command(BaseCommand):
+class Command(FakeServerCommand):
     help = "Run the fake Asaas v3 server (customers, PIX payments, QR codes, webhooks)."
+    default_port = 8083
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8083)
+        super().add_arguments(parser)
         parser.add_argument("--webhook-url", default=f"{settings.PUBLIC_BASE_URL}/webhooks/asaas/")
         parser.add_argument("--webhook-token", default=settings.ASAAS_WEBHOOK_TOKEN or None)
         parser.add_argument(
@@ -29,24 +27,18 @@ class Command(BaseCommand):
             help="Factor applied to Asaas's webhook retry delays (1 = real time).",
         )
 
-    def handle(self, *args: Any, **opts: Any) -> None:
-        fake = FakeAsaasServer(
+    def build(self, opts: dict[str, Any]) -> FakeAsaasServer:
+        return FakeAsaasServer(
             host=opts["host"],
             port=opts["port"],
             webhook_url=opts["webhook_url"],
             webhook_token=opts["webhook_token"],
             time_scale=opts["time_scale"],
-        ).start()
-        self.stdout.write(
-            f"Fake Asaas on {fake.url} (API {fake.base_url}); webhooks -> {opts['webhook_url']}"
-            f"{'' if opts['webhook_token'] else ' (no token: the CRM will refuse them)'}"
         )
-        self.stdout.write(f"Simulator (pay pending charges): {fake.url}/")
-        done = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
-        try:
-            done.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            fake.stop()
+
+    def banner(self, fake: FakeAsaasServer, opts: dict[str, Any]) -> list[str]:
+        return [
+            f"Fake Asaas on {fake.url} (API {fake.base_url}); webhooks -> {opts['webhook_url']}"
+            f"{'' if opts['webhook_token'] else ' (no token: the CRM will refuse them)'}",
+            f"Simulator (pay pending charges): {fake.url}/",
+        ]

@@ -6,21 +6,18 @@ SID and token typed on the set-up page is accepted and remembered. Inbound messa
 (signed) to --inbound-url when triggered through POST /__control/inbound.
 """
 
-import signal
-import threading
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from clinicrm.devtools.fake_twilio import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, FakeTwilioServer
+from clinicrm.devtools.fakebase import FakeServerCommand
 
 
-class Command(BaseCommand):
+class Command(FakeServerCommand):
     help = "Run the fake Twilio WhatsApp API (messages, status callbacks, media, inbound)."
+    default_port = 8082
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8082)
+        super().add_arguments(parser)
         parser.add_argument("--cdn-port", type=int, default=0, help="0 = any free port")
         parser.add_argument("--inbound-url", default="", help="default inbound webhook URL")
         parser.add_argument("--accept-any", action="store_true", default=True)
@@ -30,7 +27,7 @@ class Command(BaseCommand):
             "--auto-progress", default="read", choices=["none", "sent", "delivered", "read"]
         )
 
-    def handle(self, *args: Any, **opts: Any) -> None:
+    def build(self, opts: dict[str, Any]) -> FakeTwilioServer:
         fake = FakeTwilioServer(
             host=opts["host"],
             port=opts["port"],
@@ -41,16 +38,10 @@ class Command(BaseCommand):
         )
         fake.state.config["step_delay"] = opts["step_delay"]
         fake.state.config["auto_progress"] = opts["auto_progress"]
-        fake.start()
-        self.stdout.write(
+        return fake
+
+    def banner(self, fake: FakeTwilioServer, opts: dict[str, Any]) -> list[str]:
+        return [
             f"Fake Twilio on {fake.url} (media CDN {fake.cdn_url}); "
             f"control: POST {fake.url}/__control/inbound"
-        )
-        done = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
-        try:
-            done.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            fake.stop()
+        ]
