@@ -1,26 +1,31 @@
 """Benchmark: Evolution `messages.upsert` webhooks under granian (2 workers) on PostgreSQL.
 
-1. Web: an open-loop async httpx client fires distinct, correctly authenticated deliveries at a
-   target rate (default 400/s for 60 s, loopback only, bounded in-flight) and records latency
-   p50/p95/p99, errors, the achieved rate and the peak RSS of granian's processes.
-2. Worker: `manage.py db_worker` processes (default 2) turn the stored events into messages;
-   measured as events processed per second until the queue drains.
+1. Web: an open-loop generator (raw asyncio HTTP/1.1 keep-alive connections, opened on demand up
+   to --max-conns, bodies built before the clock starts) sends distinct, authenticated
+   deliveries at a fixed rate (default 400/s for 60 s after a 3 s warm-up that is not counted).
+   Latency is measured from each request's *scheduled* time, so a slow server cannot hide behind
+   a late generator (coordinated omission); it reports the offered and achieved rates, errors,
+   p50/p95/p99/max, the generator's own lateness, peak RSS of granian's processes and the CPU
+   per delivery of granian, PostgreSQL and the generator (/proc accounting).
+2. Worker: `manage.py db_worker` processes (default 2) drain the stored backlog into messages;
+   rate from the first processed event to the last (process start-up is not throughput).
 3. Baseline: the raw psycopg INSERT rate of a comparable row (one committed INSERT per row, like
    one webhook) into a scratch table, on the same machine in the same run.
 
-    .venv/bin/python -m bench.webhooks_load [--rate 400] [--seconds 60] [--workers 2]
-        [--url postgres://postgres@127.0.0.1:5432/bench_webhooks]
+    .venv/bin/python -m bench.webhooks_load --pool [--rate 400] [--seconds 60] [--workers 1]
+        [--web-workers 2] [--granian-args "..."] [--url postgres://.../bench_webhooks]
 
 The database is dropped, re-created and migrated at each run. Nothing is left running.
 """
 
 import argparse
 import asyncio
+import collections
 import json
 import os
+import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -130,7 +135,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_granian(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def _start_granian(url: str, port: int, workers: int, extra: str = "") -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [
             GRANIAN,
@@ -145,6 +150,7 @@ def _start_granian(url: str, port: int, workers: int) -> subprocess.Popen[bytes]
             "--log-level",
             "warning",
             "--no-access-log",
+            *extra.split(),
             "clinicrm.config.asgi:application",
         ],
         cwd=ROOT,
@@ -191,6 +197,32 @@ def _rss_mb(root_pid: int) -> dict[int, float]:
     return {pid: rss / 1024 for pid, _, rss in rows if pid in tree}
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: set[int] | None = None, name: str | None = None) -> float:
+    """utime+stime of live processes (by pid or command name) plus what they reaped
+    (cutime+cstime: PostgreSQL's postmaster collects its exited backends there)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if (pids is not None and int(entry) in pids) or (name is not None and comm == name):
+            total += sum(int(x) for x in fields[11:15])
+    return total / _TICK
+
+
+def _tree(root_pid: int) -> set[int]:
+    return set(_rss_mb(root_pid))
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -198,75 +230,216 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _load(
-    url: str, rate: float, seconds: float, max_in_flight: int, root_pid: int
-) -> dict[str, Any]:
-    import httpx
+class _Conn(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection; one request in flight at a time (no pipelining)."""
 
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.waiter: asyncio.Future[int] | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("connection lost"))
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        self._try_complete()
+
+    def _try_complete(self) -> None:
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        head_end = self.buf.find(b"\r\n\r\n")
+        if head_end < 0:
+            return
+        head = bytes(self.buf[:head_end]).decode("latin-1").lower()
+        status = int(head.split(" ", 2)[1])
+        body_start = head_end + 4
+        length = re.search(r"\ncontent-length:\s*(\d+)", head)
+        if length:
+            total = body_start + int(length.group(1))
+            if len(self.buf) < total:
+                return
+            del self.buf[:total]
+        elif "transfer-encoding: chunked" in head:
+            end = self.buf.find(b"0\r\n\r\n", body_start)
+            if end < 0:
+                return
+            del self.buf[: end + 5]
+        else:
+            del self.buf[:body_start]
+        waiter.set_result(status)
+
+    async def request(self, raw: bytes) -> int:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(raw)
+        return await self.waiter
+
+
+async def _load(
+    url: str,
+    rate: float,
+    seconds: float,
+    max_conns: int,
+    root_pid: int,
+    bodies: list[bytes],
+    warmup: float,
+) -> dict[str, Any]:
+    """Open-loop load: request n is due at n / rate whatever the server does.
+
+    Latency is measured from the request's *scheduled* time, so queueing in the generator (no idle
+    connection, event loop late) counts against the server instead of hiding it (coordinated
+    omission). Connections are kept alive and opened on demand up to `max_conns`; the first
+    `warmup` seconds are sent at the same rate but left out of the statistics.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    path = parts.path
+    loop = asyncio.get_running_loop()
+    idle: list[_Conn] = []
+    waiting: collections.deque[asyncio.Future[_Conn]] = collections.deque()
+    opened = 0
     latencies: list[float] = []
+    service: list[float] = []
+    late: list[float] = []
     errors: dict[str, int] = {}
     rss_peak: dict[int, float] = {}
-    sem = asyncio.Semaphore(max_in_flight)
-    headers = {"apikey": APIKEY, "content-type": "application/json"}
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
-    total = int(rate * seconds)
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+    counted_from = int(rate * warmup)
+    total = counted_from + int(rate * seconds)
 
-        async def one(n: int) -> None:
-            body = _delivery(n)
-            async with sem:
-                start = time.perf_counter()
-                try:
-                    response = await client.post(url, content=body, headers=headers)
-                    if response.status_code != 200:
-                        errors[str(response.status_code)] = (
-                            errors.get(str(response.status_code), 0) + 1
-                        )
-                    else:
-                        latencies.append(time.perf_counter() - start)
-                except httpx.HTTPError as exc:
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+    def raw_request(body: bytes) -> bytes:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: axios/1.7.9\r\n"
+            f"Content-Type: application/json\r\napikey: {APIKEY}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
 
-        async def sample_rss() -> None:
-            while True:
-                for pid, mb in _rss_mb(root_pid).items():
-                    rss_peak[pid] = max(rss_peak.get(pid, 0.0), mb)
-                await asyncio.sleep(1)
+    async def acquire() -> _Conn:
+        nonlocal opened
+        while idle:
+            conn = idle.pop()
+            if not conn.closed:
+                return conn
+            opened -= 1
+        if opened < max_conns:
+            opened += 1
+            try:
+                _, conn = await loop.create_connection(_Conn, host, port)
+            except OSError:
+                opened -= 1
+                raise
+            return conn
+        fut: asyncio.Future[_Conn] = loop.create_future()
+        waiting.append(fut)
+        return await fut
 
-        sampler = asyncio.create_task(sample_rss())
-        tasks: list[asyncio.Task[None]] = []
-        began = time.perf_counter()
-        for n in range(total):  # open loop: request n is due at n / rate
-            delay = began + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(n)))
+    def release(conn: _Conn) -> None:
+        nonlocal opened
+        if conn.closed:
+            opened -= 1
+            return
+        while waiting:
+            fut = waiting.popleft()
+            if not fut.done():
+                fut.set_result(conn)
+                return
+        idle.append(conn)
+
+    def error(name: str, n: int) -> None:
+        if n >= counted_from:
+            errors[name] = errors.get(name, 0) + 1
+
+    async def one(n: int, due: float, raw: bytes) -> None:
+        try:
+            conn = await acquire()
+        except OSError as exc:
+            error(type(exc).__name__, n)
+            return
+        sent = time.perf_counter()
+        try:
+            status = await asyncio.wait_for(conn.request(raw), timeout=10)
+        except (OSError, ConnectionError, TimeoutError) as exc:
+            conn.closed = True
+            if conn.transport is not None:
+                conn.transport.close()
+            release(conn)
+            error(type(exc).__name__, n)
+            return
+        done = time.perf_counter()
+        release(conn)
+        if status != 200:
+            error(str(status), n)
+        elif n >= counted_from:
+            latencies.append(done - due)
+            service.append(done - sent)
+            late.append(sent - due)
+
+    async def sample_rss() -> None:
+        while True:
+            for pid, mb in _rss_mb(root_pid).items():
+                rss_peak[pid] = max(rss_peak.get(pid, 0.0), mb)
+            await asyncio.sleep(1)
+
+    sampler = asyncio.create_task(sample_rss())
+    tasks: set[asyncio.Task[None]] = set()
+    began = time.perf_counter()
+    measured_from = began + warmup
+    n = 0
+    while n < total:
+        now = time.perf_counter()
+        while n < total and began + n / rate <= now:  # fire everything due (catch up if late)
+            task = asyncio.create_task(one(n, began + n / rate, raw_request(bodies[n])))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            n += 1
+        if n < total:
+            await asyncio.sleep(max(0.0, began + n / rate - time.perf_counter()))
+    sent_by = time.perf_counter()
+    if tasks:
         await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - began
-        sampler.cancel()
+    finished = time.perf_counter()
+    sampler.cancel()
     for pid, mb in _rss_mb(root_pid).items():
         rss_peak[pid] = max(rss_peak.get(pid, 0.0), mb)
+    window = finished - measured_from
     return {
-        "sent": total,
+        "sent": total - counted_from,
         "ok": len(latencies),
         "errors": errors,
-        "elapsed": elapsed,
-        "rate": len(latencies) / elapsed,
+        "send_window": sent_by - measured_from,
+        "elapsed": window,
+        "offered_rate": (total - counted_from) / (sent_by - measured_from),
+        "rate": len(latencies) / window,
+        "conns": opened,
         "p50_ms": _pct(latencies, 0.50) * 1000,
         "p95_ms": _pct(latencies, 0.95) * 1000,
         "p99_ms": _pct(latencies, 0.99) * 1000,
         "max_ms": max(latencies, default=0) * 1000,
-        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
+        "svc_p99_ms": _pct(service, 0.99) * 1000,
+        "late_p99_ms": _pct(late, 0.99) * 1000,
         "rss_mb": rss_peak,
+        "total_with_warmup": total,
     }
 
 
-def _drain(url: str, workers: int, expected: int, timeout: float) -> dict[str, Any]:
+def _drain(url: str, workers: int, timeout: float) -> dict[str, Any]:
+    """Start the workers on the stored backlog; rate measured from the first processed event
+    (process start-up is not throughput) to the last."""
     from django.db.models import Count
 
     from clinicrm.integrations.models import InboundEvent
     from clinicrm.messaging.models import Message
 
+    expected = InboundEvent.objects.count()
     procs = [
         subprocess.Popen(
             [
@@ -288,28 +461,36 @@ def _drain(url: str, workers: int, expected: int, timeout: float) -> dict[str, A
         )
         for _ in range(workers)
     ]
+    cpu_pg0 = _cpu_seconds(name="postgres")
     began = time.perf_counter()
-    first_at = None
+    first_at: float | None = None
+    first_done = 0
     done = 0
     try:
         while time.perf_counter() - began < timeout:
             done = InboundEvent.objects.exclude(status="pending").count()
             if done and first_at is None:
-                first_at = time.perf_counter()
+                first_at, first_done = time.perf_counter(), done
             if done >= expected:
                 break
-            time.sleep(0.25)
-        elapsed = time.perf_counter() - began
+            time.sleep(0.1)
+        ended = time.perf_counter()
+        cpu_workers = _cpu_seconds(pids={pid for p in procs for pid in _tree(p.pid)})
+        cpu_pg = _cpu_seconds(name="postgres") - cpu_pg0
     finally:
         for proc in procs:
             _stop(proc)
     statuses = dict(InboundEvent.objects.values_list("status").annotate(n=Count("id")))
+    span = ended - (first_at or ended)
     return {
+        "expected": expected,
         "processed": done,
-        "elapsed": elapsed,
-        "rate": done / elapsed if elapsed else 0.0,
+        "elapsed": ended - began,
+        "rate": (done - first_done) / span if span > 0 else 0.0,
         "statuses": statuses,
         "messages": Message.objects.count(),
+        "cpu_workers_ms": 1000 * cpu_workers / max(done, 1),
+        "cpu_pg_ms": 1000 * cpu_pg / max(done, 1),
     }
 
 
@@ -356,7 +537,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--max-in-flight", type=int, default=256)
+    parser.add_argument("--max-conns", type=int, default=64)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--granian-args", default="", help="extra granian options, space-separated")
     parser.add_argument("--raw-rows", type=int, default=20000)
     parser.add_argument("--drain-timeout", type=float, default=180)
     parser.add_argument("--pool", action="store_true", help="DATABASE_POOL=1 (psycopg pool)")
@@ -375,31 +558,69 @@ def main() -> None:
 
     connection.close()
     port = _free_port()
-    granian = _start_granian(args.url, port, args.web_workers)
+    total = int(args.rate * (args.seconds + args.warmup))
+    bodies = [_delivery(n) for n in range(total)]  # built before the clock starts
+    granian = _start_granian(args.url, port, args.web_workers, args.granian_args)
     try:
         target = f"http://127.0.0.1:{port}/webhooks/evolution/{token}/"
-        web = asyncio.run(_load(target, args.rate, args.seconds, args.max_in_flight, granian.pid))
+        web_pids = _tree(granian.pid)
+        cpu_web0, cpu_pg0 = _cpu_seconds(pids=web_pids), _cpu_seconds(name="postgres")
+        cpu_me0 = time.process_time()
+        web = asyncio.run(
+            _load(
+                target,
+                args.rate,
+                args.seconds,
+                args.max_conns,
+                granian.pid,
+                bodies,
+                args.warmup,
+            )
+        )
         load_during = os.getloadavg()
+        cpu_web = _cpu_seconds(pids=web_pids) - cpu_web0
+        cpu_pg = _cpu_seconds(name="postgres") - cpu_pg0
+        cpu_me = time.process_time() - cpu_me0
     finally:
         _stop(granian)
-    print(f"\n== web: granian --interface asginl --workers {args.web_workers} ==")
-    print(f"target {args.rate:.0f}/s for {args.seconds:.0f}s: sent {web['sent']}, ok {web['ok']}")
-    print(f"achieved {web['rate']:.1f} req/s over {web['elapsed']:.1f}s, errors {web['errors']}")
     print(
-        f"latency ms: p50 {web['p50_ms']:.1f}  p95 {web['p95_ms']:.1f}  p99 {web['p99_ms']:.1f}"
-        f"  max {web['max_ms']:.1f}  mean {web['mean_ms']:.1f}"
+        f"\n== web: granian --interface asginl --workers {args.web_workers} {args.granian_args} =="
+    )
+    print(
+        f"open loop at {args.rate:.0f}/s for {args.seconds:.0f}s (+{args.warmup:.0f}s warm-up,"
+        f" not counted): measured {web['sent']}, ok {web['ok']}, errors {web['errors']}"
+    )
+    print(
+        f"offered {web['offered_rate']:.1f}/s; achieved {web['rate']:.1f} ok/s over"
+        f" {web['elapsed']:.1f}s; connections used {web['conns']}"
+    )
+    print(
+        f"latency from scheduled send, ms: p50 {web['p50_ms']:.1f}  p95 {web['p95_ms']:.1f}"
+        f"  p99 {web['p99_ms']:.1f}  max {web['max_ms']:.1f}  (service-time p99"
+        f" {web['svc_p99_ms']:.1f}, generator lateness p99 {web['late_p99_ms']:.1f})"
     )
     print(
         "peak RSS MB per process: " + ", ".join(f"{p}: {m:.0f}" for p, m in web["rss_mb"].items())
     )
+    n_all = web["total_with_warmup"]
+    print(
+        f"CPU per delivery (incl. warm-up, {n_all} requests):"
+        f" granian {1000 * cpu_web / n_all:.2f} ms,"
+        f" postgres {1000 * cpu_pg / n_all:.2f} ms, load generator {1000 * cpu_me / n_all:.2f} ms"
+    )
     print(f"load average after load: {load_during}")
 
-    drain = _drain(args.url, args.workers, web["ok"], timeout=args.drain_timeout)
+    drain = _drain(args.url, args.workers, timeout=args.drain_timeout)
     connection.close()
     print(f"\n== worker: {args.workers} x manage.py db_worker --queue-name webhooks ==")
     print(
-        f"processed {drain['processed']}/{web['ok']} events in {drain['elapsed']:.1f}s ="
+        f"processed {drain['processed']}/{drain['expected']} events in {drain['elapsed']:.1f}s"
+        f" (incl. start-up); steady rate"
         f" {drain['rate']:.1f} msg/s; statuses {drain['statuses']}; messages {drain['messages']}"
+    )
+    print(
+        f"CPU per event (incl. start-up): workers {drain['cpu_workers_ms']:.2f} ms,"
+        f" postgres {drain['cpu_pg_ms']:.2f} ms"
     )
 
     raw = _raw_insert_rate(args.url, args.raw_rows)

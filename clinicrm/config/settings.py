@@ -280,3 +280,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_bool("DATABASE
         "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
         "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
     }
+
+# --- Webhook throughput (perf helper) ----------------------------------------------------------
+# WhiteNoise's own middleware is sync-only, which under ASGI costs a new thread and event loop per
+# request for everything below it; this subclass is async capable (core/static_middleware.py).
+MIDDLEWARE[MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware")] = (
+    "clinicrm.core.static_middleware.AsyncWhiteNoiseMiddleware"
+)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
@@ -43,14 +45,38 @@ def resolve_membership(request: HttpRequest) -> Membership | None:
 
 
 class TenantMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    """Sync and async capable. Under ASGI a sync-only middleware makes Django bridge back to
+    async for the rest of the chain (a new thread and event loop per request); the async path
+    also skips the thread hop entirely when there is no session cookie (webhooks, login page):
+    without a session the user is anonymous, so there is no membership to look up."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        membership = resolve_membership(request)
-        request.membership = membership  # type: ignore[attr-defined]
-        request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[..., Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        _attach(request, resolve_membership(request))
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        membership = None
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            membership = await sync_to_async(resolve_membership)(request)
+        _attach(request, membership)
+        response: HttpResponse = await self.get_response(request)
+        return response
+
+
+def _attach(request: HttpRequest, membership: Membership | None) -> None:
+    request.membership = membership  # type: ignore[attr-defined]
+    request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
 
 
 def tenant_required(

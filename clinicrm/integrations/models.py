@@ -58,3 +58,23 @@ class InboundEvent(models.Model):
     @property
     def body_bytes(self) -> bytes:
         return bytes(self.body)
+
+
+class InboundDrain(models.Model):
+    """One row per (provider, channel): is a drain task queued and not started yet?
+
+    Messaging webhooks do not enqueue one task per delivery: the first delivery that finds the
+    flag down raises it and enqueues `inbound_events_drain_task`, which lowers it when it starts
+    and then processes every pending event of the channel. `services_drain.py` explains the
+    locking that makes sure no committed event is left without a drain.
+    """
+
+    key = models.CharField(max_length=300, primary_key=True)
+    queued = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "inbound_drains"
+
+    def __str__(self) -> str:
+        return f"{self.key}:{'queued' if self.queued else 'idle'}"

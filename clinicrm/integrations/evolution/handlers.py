@@ -14,6 +14,7 @@ from clinicrm.integrations.evolution import constants as c
 from clinicrm.integrations.evolution.adapter import is_group
 from clinicrm.integrations.models import InboundEvent
 from clinicrm.integrations.services import EventIgnored
+from clinicrm.integrations.services_drain import drain_channel_cache
 
 # connection.update `state` -> messaging ChannelStatus value.
 CHANNEL_STATUS = {
@@ -27,11 +28,17 @@ CHANNEL_STATUS = {
 def _channel(event: InboundEvent) -> Any:
     from clinicrm.messaging.models import Channel
 
-    channel = (
-        Channel.objects.select_related("tenant").filter(pk=event.channel_key or 0).first()
-        if (event.channel_key or "").isdigit()
-        else None
-    )
+    key = event.channel_key or ""
+    cache = drain_channel_cache()  # a drain processes one channel's events: read it once
+    channel = cache.get(key) if cache is not None else None
+    if channel is None:
+        channel = (
+            Channel.objects.select_related("tenant").filter(pk=key).first()
+            if key.isdigit()
+            else None
+        )
+        if channel is not None and cache is not None:
+            cache[key] = channel
     if channel is None:
         raise EventIgnored("channel not found")
     event.tenant = channel.tenant

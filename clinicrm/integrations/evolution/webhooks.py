@@ -18,15 +18,16 @@ import hmac
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clinicrm.integrations.evolution import constants as c
-from clinicrm.integrations.services import inbound_event_enqueue, inbound_event_store
+from clinicrm.integrations.services_drain import inbound_event_receive
 
 logger = logging.getLogger(__name__)
 
@@ -92,14 +93,61 @@ def event_id_for(event: str, payload: dict[str, Any]) -> str:
     return f"{event}:h:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
-def _channel(token: str) -> Any:
+@dataclass(frozen=True)
+class _Known:
+    """What a delivery needs of its channel, remembered per process by webhook token."""
+
+    pk: int
+    tenant_id: Any
+    instance: str | None
+    secret: str
+    secrets_encrypted: str
+    updated_at: Any
+
+
+# token -> channel facts. No TTL is needed: a delivery authenticated against a remembered entry
+# is inserted only if the channel row still is active with the same token, secrets and
+# updated_at (activation, deactivation, key rotation and every save change updated_at); if not,
+# the entry is dropped and the delivery takes the uncached path (fresh row, fresh answer).
+_KNOWN: dict[str, _Known] = {}
+_KNOWN_MAX = 10_000
+
+
+# The guarded insert's condition: the remembered facts still hold for the channel row.
+_GUARD = (
+    "EXISTS (SELECT 1 FROM whatsapp_channels WHERE id = %s AND is_active AND"
+    " webhook_token = %s AND secrets_encrypted = %s AND updated_at = %s)"
+)
+
+
+def _channel(token: str) -> _Known | None:
     from clinicrm.messaging.models import Channel, Provider
 
-    return (
-        Channel.objects.select_related("tenant")
-        .filter(webhook_token=token, provider=Provider.EVOLUTION, is_active=True)
+    channel = (
+        Channel.objects.filter(webhook_token=token, provider=Provider.EVOLUTION, is_active=True)
+        .only("pk", "tenant_id", "config", "secrets_encrypted", "updated_at")
         .first()
     )
+    if channel is None:
+        return None
+    try:
+        secret = str(channel.secrets.get("apikey") or "")
+    except Exception:  # undecryptable secrets: refuse like a wrong key
+        logger.exception("evolution channel %s secrets unreadable", channel.pk)
+        secret = ""
+    known = _Known(
+        pk=channel.pk,
+        tenant_id=channel.tenant_id,
+        instance=(channel.config or {}).get("instance_name"),
+        secret=secret,
+        secrets_encrypted=channel.secrets_encrypted,
+        updated_at=channel.updated_at,
+    )
+    if secret:
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[token] = known
+    return known
 
 
 @csrf_exempt
@@ -107,13 +155,27 @@ def _channel(token: str) -> Any:
 def evolution_webhook(
     request: HttpRequest, channel_token: str, event_suffix: str | None = None
 ) -> HttpResponse:
-    channel = _channel(channel_token)
-    secret = ""
-    if channel is not None:
-        try:
-            secret = str(channel.secrets.get("apikey") or "")
-        except Exception:  # undecryptable secrets: refuse like a wrong key
-            logger.exception("evolution channel %s secrets unreadable", channel.pk)
+    known = _KNOWN.get(channel_token)
+    if known is not None:
+        response = _receive(request, known, channel_token, event_suffix, remembered=True)
+        if response is not None:
+            return response
+        _KNOWN.pop(channel_token, None)  # changed channel (or a duplicate): ask the database
+    response = _receive(request, _channel(channel_token), channel_token, event_suffix)
+    assert response is not None
+    return response
+
+
+def _receive(
+    request: HttpRequest,
+    channel: _Known | None,
+    token: str,
+    event_suffix: str | None,
+    remembered: bool = False,
+) -> HttpResponse | None:
+    """Verify, parse and store. With a `remembered` channel, None means "not sure: retry with
+    the channel read from the database" (refused key, or the guarded insert found no row)."""
+    secret = channel.secret if channel is not None else ""
     body = request.body
     try:
         payload = json.loads(body)
@@ -125,6 +187,8 @@ def evolution_webhook(
     if not authed and isinstance(payload, dict):
         authed = _same(payload.get("apikey"), secret)
     if channel is None or not authed:
+        if remembered:
+            return None
         logger.warning("evolution webhook refused: unknown channel or bad apikey")
         return _text(401, "unauthorized")
     if not isinstance(payload, dict):
@@ -134,20 +198,29 @@ def evolution_webhook(
         return _text(400, "missing event or data")
     if event_suffix and c.event_suffix(event_type) != event_suffix.strip("/").lower():
         return _text(400, "event does not match the URL")
-    instance = (channel.config or {}).get("instance_name")
-    if instance and payload.get("instance") not in (None, instance):
+    if channel.instance and payload.get("instance") not in (None, channel.instance):
         return _text(401, "unauthorized")
-    with transaction.atomic():
-        event, created = inbound_event_store(
-            provider=c.PROVIDER,
-            event_id=f"{channel.pk}:{event_id_for(event_type, payload)}",
-            event_type=event_type,
-            body=body,
-            headers=request.headers,
-            tenant=channel.tenant,
-            channel_key=str(channel.pk),
+    guard, guard_params = "", ()  # type: tuple[str, tuple[Any, ...]]
+    if remembered:
+        from clinicrm.messaging.models import Channel
+
+        updated_at = Channel._meta.get_field("updated_at").get_db_prep_value(
+            channel.updated_at, connection
         )
-        if created:
-            inbound_event_enqueue(event=event)
-    logger.info("evolution webhook stored event=%s type=%s new=%s", event.pk, event_type, created)
+        guard = _GUARD
+        guard_params = (channel.pk, token, channel.secrets_encrypted, updated_at)
+    pk = inbound_event_receive(
+        provider=c.PROVIDER,
+        event_id=f"{channel.pk}:{event_id_for(event_type, payload)}",
+        event_type=event_type,
+        body=body,
+        headers=request.headers,
+        tenant_id=channel.tenant_id,
+        channel_key=str(channel.pk),
+        guard=guard,
+        guard_params=guard_params,
+    )
+    if pk is None and remembered:
+        return None
+    logger.debug("evolution webhook stored event=%s type=%s new=%s", pk, event_type, pk is not None)
     return _text(200, "ok")

@@ -64,7 +64,9 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
     if identity is None or not inbound.provider_message_id:
         return None
     tenant = channel.tenant
-    with transaction.atomic():
+    # No savepoint of its own: nothing below catches an error half-way (the message insert has
+    # its own savepoint), so a failure rolls back with the caller's transaction as before.
+    with transaction.atomic(savepoint=False):
         existing = _existing(channel, inbound.provider_message_id)
         if existing is not None:
             if inbound.from_me and inbound.status:
@@ -124,8 +126,9 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             return _existing(channel, inbound.provider_message_id)
 
         silent = message.kind in _SILENT_KINDS
+        unread = None
         if not silent:
-            thread_record_message(
+            unread = thread_record_message(
                 thread=thread, message=message, count_unread=direction == Direction.INBOUND
             )
         if inbound.from_me:
@@ -134,7 +137,10 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             from clinicrm.messaging.services.media import message_media_accept
 
             message_media_accept(message=message, inline=media.inline)
-        unread = Thread.objects.filter(pk=thread.pk).values_list("unread_count", flat=True).first()
+        if unread is None:
+            unread = (
+                Thread.objects.filter(pk=thread.pk).values_list("unread_count", flat=True).first()
+            )
         realtime_event_emit(
             tenant=tenant,
             kind=KIND_MESSAGE,

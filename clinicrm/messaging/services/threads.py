@@ -5,9 +5,7 @@ one thread neither lose unread increments nor move `last_message_at` backwards w
 arrive out of order.
 """
 
-import datetime as dt
-
-from django.db.models import F, Q
+from django.db import connection
 from django.utils import timezone
 
 from clinicrm.core.models import Tenant
@@ -71,25 +69,59 @@ def thread_get_or_create(
     return thread
 
 
-def thread_record_message(*, thread: Thread, message: Message, count_unread: bool) -> None:
-    """Fold `message` into its thread row (last message, unread, 24-hour window)."""
-    ts: dt.datetime = message.provider_timestamp
-    now = timezone.now()
-    Thread.objects.filter(pk=thread.pk).filter(
-        Q(last_message_at__isnull=True) | Q(last_message_at__lte=ts)
-    ).update(
-        last_message_at=ts,
-        last_message_preview=message_preview(message),
-        last_direction=message.direction,
-        last_message_id=message.pk,
-        updated_at=now,
-    )
-    if message.direction == Direction.INBOUND:
-        Thread.objects.filter(pk=thread.pk).filter(
-            Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=ts)
-        ).update(last_inbound_at=ts)
-        if count_unread:
-            Thread.objects.filter(pk=thread.pk).update(unread_count=F("unread_count") + 1)
+# "newer" = (last_message_at IS NULL OR last_message_at <= %s), spelled out in each CASE.
+_RECORD_SQL = (
+    "UPDATE conversation_threads SET"
+    " last_message_preview = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
+    " THEN %s ELSE last_message_preview END,"
+    " last_direction = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
+    " THEN %s ELSE last_direction END,"
+    " last_message_id = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
+    " THEN %s ELSE last_message_id END,"
+    " updated_at = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
+    " THEN %s ELSE updated_at END,"
+    " last_message_at = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
+    " THEN %s ELSE last_message_at END,"
+    " last_inbound_at = CASE WHEN %s AND (last_inbound_at IS NULL OR last_inbound_at < %s)"
+    " THEN %s ELSE last_inbound_at END,"
+    " unread_count = unread_count + %s"
+    " WHERE id = %s RETURNING unread_count"
+)
+
+
+def thread_record_message(*, thread: Thread, message: Message, count_unread: bool) -> int | None:
+    """Fold `message` into its thread row (last message, unread, 24-hour window); returns the
+    thread's unread count.
+
+    One UPDATE (it used to be three, plus a SELECT of the count): every SET expression sees the
+    row as it was, so the guards are the same as before: the last message only moves forward in
+    provider time, the inbound window only forward, the unread increment is atomic.
+    """
+    field = Thread._meta.get_field("last_message_at")
+    ts = field.get_db_prep_value(message.provider_timestamp, connection)
+    now = field.get_db_prep_value(timezone.now(), connection)
+    inbound = message.direction == Direction.INBOUND
+    params = [
+        ts,
+        message_preview(message),
+        ts,
+        message.direction,
+        ts,
+        message.pk,
+        ts,
+        now,
+        ts,
+        ts,
+        inbound,
+        ts,
+        ts,
+        1 if inbound and count_unread else 0,
+        thread.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def thread_mark_read(*, thread: Thread) -> bool:

@@ -1,0 +1,212 @@
+"""Batched processing of messaging webhooks: one drain task per channel, not one task per event.
+
+Web side (`inbound_drain_request`, in the webhook's transaction, after the event row is
+inserted): read the channel's `InboundDrain.queued` flag; if it is down, raise it and enqueue
+`inbound_events_drain_task`. While a drain is queued, deliveries only insert their event.
+
+Worker side (`inbound_events_drain`): lower the flag first, then process the channel's pending
+events in id order, each in its own transaction (a crash mid-batch leaves the rest pending; the
+retry job re-enqueues drains for stale pending events). Up to `DRAIN_LIMIT` events per run, then
+it asks for a follow-up drain so one busy channel never holds a worker forever.
+
+The race that matters: a delivery reads "queued" while the drain has already finished its last
+scan, so nobody processes it. On PostgreSQL every delivery takes a shared transaction-level
+advisory lock on the channel before reading the flag and the drain takes it exclusively to
+lower the flag: lowering waits for every in-flight delivery that saw the flag up, so their events
+are committed before the drain's first scan; a delivery that starts after sees the flag down and
+enqueues a new drain. On SQLite writers are serialised (BEGIN IMMEDIATE), which gives the same
+ordering without locks.
+
+Processing commits of a drain use `synchronous_commit = off` on PostgreSQL: the events were
+already stored durably by the webhook, and a processing commit lost in a database crash only
+leaves its event pending, which the retry job processes again (processing is idempotent).
+"""
+
+import logging
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clinicrm.integrations.models import InboundDrain, InboundEvent, InboundEventStatus
+from clinicrm.integrations.services import (
+    inbound_event_insert,
+    inbound_event_process,
+    inbound_event_values,
+)
+
+logger = logging.getLogger(__name__)
+
+# Events per query of pending ids, and per drain run before handing over to a follow-up drain.
+DRAIN_BATCH = 100
+DRAIN_LIMIT = 2000
+# pg_advisory_xact_lock(classid, objid): classid marks our locks ("ID" = inbound drain).
+_ADVISORY_CLASS = 0x4944
+
+
+def drain_key(*, provider: str, channel_key: str) -> str:
+    return f"{provider}:{channel_key}"
+
+
+def _advisory_args(key: str) -> list[int]:
+    return [_ADVISORY_CLASS, zlib.crc32(key.encode()) - 2**31]
+
+
+def drain_lock_args(*, provider: str, channel_key: str) -> list[int]:
+    """Arguments of `pg_advisory_xact_lock_shared(%s, %s)` for the channel: the webhook folds
+    the delivery side's lock into its INSERT statement so it costs no round trip."""
+    return _advisory_args(drain_key(provider=provider, channel_key=channel_key))
+
+
+def inbound_drain_request(*, provider: str, channel_key: str, locked: bool = False) -> bool:
+    """Make sure a drain of the channel is queued (call in the transaction that stored the
+    event). Returns whether this call enqueued it. `locked`: the caller already holds the shared
+    advisory lock (taken with the INSERT)."""
+    key = drain_key(provider=provider, channel_key=channel_key)
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres and not locked:
+            cursor.execute(
+                "SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared(%s, %s)) AS l",
+                _advisory_args(key),
+            )
+        # A new statement: on PostgreSQL its snapshot is taken after the lock was granted.
+        cursor.execute("SELECT queued FROM inbound_drains WHERE key = %s", [key])
+        row = cursor.fetchone()
+        if row is not None and row[0]:
+            return False
+        cursor.execute(
+            "INSERT INTO inbound_drains (key, queued, updated_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET queued = excluded.queued,"
+            " updated_at = excluded.updated_at WHERE NOT inbound_drains.queued RETURNING key",
+            [key, True, timezone.now()],
+        )
+        flipped = cursor.fetchone() is not None
+    if flipped:
+        from clinicrm.integrations.tasks import inbound_events_drain_task
+
+        inbound_events_drain_task.enqueue(provider=provider, channel_key=channel_key)
+    return flipped
+
+
+def inbound_event_receive(
+    *,
+    provider: str,
+    event_id: str,
+    event_type: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    tenant_id: Any,
+    channel_key: str,
+    guard: str = "",
+    guard_params: Sequence[Any] = (),
+) -> int | None:
+    """Store a channel's delivery once and make sure a drain will process it, in one
+    transaction: INSERT (+ the shared lock, same statement), flag read, COMMIT when a drain is
+    already queued. Returns the new event id, or None for a duplicate or a false `guard` (an
+    SQL condition the insert is subject to; the webhook uses it to re-check a cached channel)."""
+    _, params = inbound_event_values(
+        provider=provider,
+        event_id=event_id,
+        event_type=event_type,
+        body=body,
+        headers=headers,
+        tenant_id=tenant_id,
+        channel_key=channel_key,
+    )
+    with transaction.atomic():
+        pk = inbound_event_insert(
+            params=params,
+            guard=guard,
+            guard_params=guard_params,
+            lock_args=drain_lock_args(provider=provider, channel_key=channel_key),
+        )
+        if pk is not None:
+            inbound_drain_request(provider=provider, channel_key=channel_key, locked=True)
+    return pk
+
+
+def _lower_flag(key: str) -> None:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM (SELECT pg_advisory_xact_lock(%s, %s)) AS l", _advisory_args(key)
+                )
+        InboundDrain.objects.filter(key=key, queued=True).update(
+            queued=False, updated_at=timezone.now()
+        )
+
+
+@contextmanager
+def _relaxed_commits() -> Iterator[None]:
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except Exception:  # a broken connection is discarded anyway
+            logger.warning("could not reset synchronous_commit")
+
+
+def _pending_ids(*, provider: str, channel_key: str, after: int) -> list[int]:
+    # attempts=0: events that failed once wait for their own backoff task instead.
+    return list(
+        InboundEvent.objects.filter(
+            provider=provider,
+            channel_key=channel_key,
+            status=InboundEventStatus.PENDING,
+            attempts=0,
+            pk__gt=after,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:DRAIN_BATCH]
+    )
+
+
+_channel_cache: ContextVar[dict[str, Any] | None] = ContextVar("drain_channels", default=None)
+
+
+def drain_channel_cache() -> dict[str, Any] | None:
+    """Per-run cache handlers may use for the channel row (None outside a drain): one drain
+    is one channel, so its row is read once instead of once per event."""
+    return _channel_cache.get()
+
+
+def inbound_events_drain(
+    *, provider: str, channel_key: str, limit: int = DRAIN_LIMIT
+) -> dict[str, int]:
+    """Process the channel's pending events (see the module docstring). Returns counts."""
+    key = drain_key(provider=provider, channel_key=channel_key)
+    _lower_flag(key)
+    counts: dict[str, int] = {}
+    done = 0
+    last = 0
+    token = _channel_cache.set({})
+    try:
+        with _relaxed_commits():
+            while done < limit:
+                ids = _pending_ids(provider=provider, channel_key=channel_key, after=last)
+                if not ids:
+                    return counts
+                for pk in ids:
+                    status = inbound_event_process(event_id=pk, skip_locked=True)
+                    counts[status] = counts.get(status, 0) + 1
+                done += len(ids)
+                last = ids[-1]
+    finally:
+        _channel_cache.reset(token)
+    # Limit reached with events possibly left: hand over to a fresh drain.
+    with transaction.atomic():
+        inbound_drain_request(provider=provider, channel_key=channel_key)
+    return counts
