@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     "DJANGO_ALLOWED_HOSTS": "clinicrm.example.com",
     "DATABASE_URL": "postgres://clinicrm:senha@db.example.com:5432/clinicrm",
+    "FIELD_ENCRYPTION_KEY": "uAzf0cT3vmz8bm7w3V8t1mOa6X3rZ1yJ0k2hS5pQ9dE=",
 }
 
 
@@ -21,7 +22,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "SQLITE_", "FAST_PASSWORD"))
+        if not k.startswith(("DJANGO_", "DATABASE_", "SQLITE_", "FAST_PASSWORD", "FIELD_"))
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -41,7 +42,9 @@ def test_check_deploy_passes_with_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "FIELD_ENCRYPTION_KEY"]
+)
 def test_production_refuses_to_start_without_a_secret(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _manage("check", env=env)

@@ -251,7 +251,11 @@ LOGGING["loggers"]["httpx"] = {"level": "WARNING"}  # type: ignore[index]
 # Fernet key(s) for channel secrets at rest, comma-separated (first encrypts, all decrypt).
 # Empty: a key derived from SECRET_KEY (development). Generate one with
 # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
-FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+# Production must name its key: one derived from SECRET_KEY would make rotating that key
+# silently lock every stored channel secret.
+FIELD_ENCRYPTION_KEY = (
+    _env("FIELD_ENCRYPTION_KEY") if PRODUCTION else os.environ.get("FIELD_ENCRYPTION_KEY", "")
+)
 # Outbox reconciliation: an unclear send is asked about after this many seconds, and given up
 # (failed + credit refunded) after the deadline.
 MESSAGING_RECONCILE_AFTER_SECONDS = int(os.environ.get("MESSAGING_RECONCILE_AFTER_SECONDS", "120"))
