@@ -15,6 +15,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_tenant": getattr(request, "tenant", None),
         "current_membership": membership,
-        "user_memberships": memberships_for_user(user),
+        "user_memberships": getattr(request, "user_memberships", None)
+        or memberships_for_user(user),
         "menu": menu_for(membership=membership, is_staff=user.is_staff),
     }

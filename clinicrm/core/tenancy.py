@@ -35,6 +35,8 @@ def resolve_membership(request: HttpRequest) -> Membership | None:
     if user is None or not user.is_authenticated:
         return None
     memberships = list(memberships_for_user(user))
+    # The layout's tenant switcher lists the same rows: keep them for this request.
+    request.user_memberships = memberships  # type: ignore[attr-defined]
     if not memberships:
         return None
     chosen = request.session.get(SESSION_TENANT_KEY)
