@@ -5,10 +5,13 @@ refuse ORM calls made by the test itself; that is only relaxed here, for browser
 """
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.asgi_server import asgi_server
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -44,3 +47,13 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def asgi_url(settings) -> Iterator[str]:
+    """The app under uvicorn (SSE needs ASGI), polling fast so live updates show up quickly."""
+    settings.MESSAGING_SSE_POLL_SECONDS = 0.2
+    settings.MESSAGING_SSE_HEARTBEAT_SECONDS = 5.0
+    with asgi_server() as url:
+        settings.PUBLIC_BASE_URL = url
+        yield url

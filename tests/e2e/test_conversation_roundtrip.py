@@ -14,17 +14,11 @@ saves screenshots of both.
 """
 
 import datetime as dt
-import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from django.utils import timezone
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 from clinicrm.core.models import Membership, Role, Tenant
 from clinicrm.credits.services import credits_add
@@ -34,13 +28,14 @@ from clinicrm.devtools.fake_evolution.testing import (  # noqa: F401
     INSTANCE_TOKEN,
     fake_evolution,
 )
-from clinicrm.integrations.evolution.tests.helpers import make_channel, process_pending
+from clinicrm.integrations.evolution.tests.helpers import make_channel
 from clinicrm.messaging.models import Channel, ChannelStatus, Message, Provider, Thread
-from clinicrm.messaging.services import message_ingest, message_send_perform
+from clinicrm.messaging.services import message_ingest
 from clinicrm.messaging.tests.factories import inbound_text
 from clinicrm.people.models import Patient
 from clinicrm.people.services import contact_phone_add
-from conftest import PASSWORD, make_user
+from conftest import make_user
+from tests.e2e.helpers import Worker, login
 
 pytestmark = [
     pytest.mark.e2e,
@@ -51,80 +46,6 @@ pytestmark = [
 PATIENT = "+5511977776666"
 PATIENT_JID = "5511977776666@s.whatsapp.net"
 TEMPLATE_SID = "HX" + "a" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def asgi_url(settings) -> Iterator[str]:
-    settings.MESSAGING_SSE_POLL_SECONDS = 0.2
-    settings.MESSAGING_SSE_HEARTBEAT_SECONDS = 5.0
-    port = _free_port()
-    settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(
-        "clinicrm.config.asgi:application",
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
-class Worker:
-    """Does what `manage.py db_worker` does in production, in a background thread: processes
-    stored webhook events and performs queued sends."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        from django.db import connection
-
-        try:
-            while not self._stop.is_set():
-                process_pending()
-                queued = Message.objects.filter(
-                    direction="out", status="pending", send_attempted_at__isnull=True
-                ).values_list("pk", flat=True)
-                for pk in list(queued):
-                    message_send_perform(message_id=pk)
-                time.sleep(0.1)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> "Worker":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-
-def _login(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/entrar/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Senha").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(re.compile(r".*/(painel/)?$"))
 
 
 def _clinic(slug: str) -> tuple[Tenant, str]:
@@ -173,7 +94,7 @@ def test_open_conversation_follows_the_patient_live_until_read_ticks(
         " window.__streams += 1; return new Orig(u, o); }; })(window.EventSource);"
     )
     clinic = context.new_page()
-    _login(clinic, asgi_url, email)
+    login(clinic, asgi_url, email)
     clinic.goto(f"{asgi_url}/conversas/{PATIENT}/")
     expect(clinic.locator("#timeline")).to_contain_text("Bom dia, tudo bem?")
     expect(clinic.locator("[data-notifier-ready]")).to_have_count(1)
@@ -189,7 +110,7 @@ def test_open_conversation_follows_the_patient_live_until_read_ticks(
     inbox.goto(f"{asgi_url}/conversas/")
     expect(inbox.locator(".thread-preview")).to_have_text("Bom dia, tudo bem?")
 
-    with Worker():
+    with Worker(send_queued=True):
         phone = context.new_page()
         phone.goto(f"{asgi_url}/simulador/?numero={PATIENT}")
         phone.get_by_label("Mensagem").fill("Consigo um horário amanhã cedo?")
@@ -281,7 +202,7 @@ def test_twilio_thread_shows_the_window_countdown_and_the_template_picker(
 
     page = context.new_page()
     page.clock.install()
-    _login(page, asgi_url, email)
+    login(page, asgi_url, email)
     page.goto(f"{asgi_url}/conversas/{open_thread.thread_key}/")
     pill = page.get_by_test_id("window-countdown")
     expect(pill).to_have_text("Janela de 24 h: fecha em 5 h 12 min")

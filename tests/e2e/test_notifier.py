@@ -9,15 +9,11 @@ replies; the simulator shows the reply and its ticks go to read.
 """
 
 import re
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 from clinicrm.core.models import Membership, Notification, Role, Tenant
 from clinicrm.devtools.fake_evolution.server import FakeEvolutionServer
@@ -26,12 +22,13 @@ from clinicrm.devtools.fake_evolution.testing import (  # noqa: F401
     INSTANCE_TOKEN,
     fake_evolution,
 )
-from clinicrm.integrations.evolution.tests.helpers import make_channel, process_pending
+from clinicrm.integrations.evolution.tests.helpers import make_channel
 from clinicrm.messaging.models import Message
 from clinicrm.messaging.services import message_send_perform
 from clinicrm.people.models import Patient
 from clinicrm.people.services import contact_phone_add
-from conftest import PASSWORD, make_user
+from conftest import make_user
+from tests.e2e.helpers import Worker, login
 
 pytestmark = [
     pytest.mark.e2e,
@@ -40,74 +37,6 @@ pytestmark = [
 ]
 
 PATIENT = "+5511988887777"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def asgi_url(settings) -> Iterator[str]:
-    settings.MESSAGING_SSE_POLL_SECONDS = 0.2
-    settings.MESSAGING_SSE_HEARTBEAT_SECONDS = 5.0
-    port = _free_port()
-    settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(
-        "clinicrm.config.asgi:application",
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
-class Worker:
-    """Processes stored webhook events in the background, like `manage.py db_worker` would."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        from django.db import connection
-
-        try:
-            while not self._stop.is_set():
-                process_pending()
-                time.sleep(0.1)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> "Worker":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-
-def _login(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/entrar/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Senha").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(re.compile(r".*/(painel/)?$"))
 
 
 def test_inbound_message_lights_the_notifier_and_simulator_round_trip(
@@ -143,7 +72,7 @@ def test_inbound_message_lights_the_notifier_and_simulator_round_trip(
     )
 
     clinic = context.new_page()
-    _login(clinic, asgi_url, owner.email)
+    login(clinic, asgi_url, owner.email)
     expect(clinic.locator("[data-notifier-ready]")).to_have_count(1)
     expect(clinic.get_by_test_id("bell-count")).to_have_text("1")
     expect(clinic.locator("#menu-badge-inbox")).to_be_hidden()
@@ -154,7 +83,7 @@ def test_inbound_message_lights_the_notifier_and_simulator_round_trip(
     clinic.locator("#notif-mute").click()
     expect(clinic.locator("#notif-mute")).to_have_attribute("aria-pressed", "false")
 
-    with Worker():
+    with Worker(send_queued=False):
         # The "patient" writes from the simulator, in another tab of the same user.
         phone = context.new_page()
         phone.goto(f"{asgi_url}/simulador/?numero={PATIENT}")

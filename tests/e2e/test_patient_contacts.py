@@ -10,21 +10,14 @@ from playwright.sync_api import Page, expect
 from clinicrm.core.models import Membership, Role, Tenant
 from clinicrm.people import services
 from clinicrm.people.models import ContactPhone, Patient
-from conftest import PASSWORD, make_user
+from conftest import make_user
+from tests.e2e.helpers import login
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.xdist_group("e2e"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _login(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/entrar/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Senha").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(re.compile(r".*/(painel/)?$"))
 
 
 def test_patient_with_two_phones_second_becomes_primary(
@@ -44,7 +37,7 @@ def test_patient_with_two_phones_second_becomes_primary(
         services.professional_create(tenant=tenant, actor=None, full_name=name, specialty=specialty)
 
     base = live_server.url
-    _login(page, base, user.email)
+    login(page, base, user.email)
 
     # Create the patient with the first phone.
     page.goto(f"{base}/pacientes/novo/")

@@ -7,7 +7,6 @@ NOTIFY. On SQLite the stream polls (0.2 s). Run the file on both databases.
 """
 
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,13 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from django.db import connection
 from django.test import Client
 
 from clinicrm.core.models import Tenant, User
 from clinicrm.messaging import sse
 from clinicrm.messaging.services import realtime_event_emit
+from tests.asgi_server import asgi_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,37 +28,12 @@ ARRIVAL_SECONDS = 2.0
 ON_POSTGRES = connection.vendor == "postgresql"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def asgi_url(settings) -> Iterator[str]:
     settings.MESSAGING_SSE_POLL_SECONDS = 30.0 if ON_POSTGRES else 0.2
     settings.MESSAGING_SSE_HEARTBEAT_SECONDS = 30.0
-    port = _free_port()
-    config = uvicorn.Config(
-        "clinicrm.config.asgi:application",
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with asgi_server() as url:
+        yield url
 
 
 def _session_cookie(user: User) -> dict[str, str]:
