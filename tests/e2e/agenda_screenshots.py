@@ -1,6 +1,6 @@
 """Screenshots of the agenda and dashboard pages for a visual check (not part of the test run).
 
-    .venv/bin/python tests/e2e/agenda_screenshots.py
+    .venv/bin/python -m tests.e2e.agenda_screenshots
 
 Builds a private SQLite file (var/agenda-shot.sqlite3), seeds one clinic, starts runserver on
 a private port, logs in with Debian's chromium and writes PNGs to test-artifacts/agenda/.
@@ -8,34 +8,22 @@ a private port, logs in with Debian's chromium and writes PNGs to test-artifacts
 
 import datetime as dt
 import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from clinicrm.devtools.screenshots import (
+    ROOT,
+    chromium,
+    database_prepare,
+    login,
+    server_running,
+)
+
 DB = ROOT / "var" / "agenda-shot.sqlite3"
 OUT = ROOT / "test-artifacts" / "agenda"
 PORT = int(os.environ.get("SHOT_PORT", "8766"))
-BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "senha-de-teste-123"
 
 
-def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "SQLITE_PATH": str(DB),
-        "DJANGO_SETTINGS_MODULE": "clinicrm.config.settings",
-    }
-
-
 def seed() -> dict[str, int]:
-    os.environ.update(_env())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
     from clinicrm.agenda.models import Appointment, AppointmentStatus, AvailabilityRule
     from clinicrm.core.models import Membership, Role, Tenant, User
     from clinicrm.core.timeutils import local_datetime, local_today
@@ -99,74 +87,42 @@ def seed() -> dict[str, int]:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
-    DB.unlink(missing_ok=True)
-    for suffix in ("-wal", "-shm"):
-        Path(str(DB) + suffix).unlink(missing_ok=True)
-    py = str(ROOT / ".venv" / "bin" / "python")
-    subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(), check=True)
+    database_prepare(DB)
     ids = seed()
     OUT.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen(
-        [py, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
-        cwd=ROOT,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=(OUT / "server.log").open("w"),
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{BASE}/entrar/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
-            page.on("console", lambda msg: print("console:", msg.text))
-            page.goto(f"{BASE}/entrar/")
-            page.fill("input[name=email]", "dona@bemestar.test")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{BASE}/")
-            pid = ids["professional_id"]
-            shots = {
-                "dashboard": "/",
-                "day": "/agenda/",
-                "week": f"/agenda/profissionais/{pid}/semana/",
-                "rules": f"/agenda/profissionais/{pid}/regras/",
-                "appointment_new": f"/agenda/consultas/nova/?profissional={pid}&inicio=09:00",
-            }
-            for name, path in shots.items():
-                page.goto(BASE + path)
-                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
-            # htmx interactions: inline rule edit, patient search, a status change.
-            page.goto(f"{BASE}/agenda/profissionais/{pid}/regras/")
-            page.click(".rule-row .btn:has-text('Editar')")
-            page.wait_for_selector(".rule-row.is-editing")
-            page.screenshot(path=str(OUT / "rules_editing.png"), full_page=True)
-            page.goto(f"{BASE}/agenda/consultas/nova/?profissional={pid}&inicio=09:00")
-            page.fill("#patient-search", "mar")
-            page.wait_for_selector(".patient-option")
-            page.screenshot(path=str(OUT / "appointment_search.png"), full_page=True)
-            page.goto(f"{BASE}/agenda/profissionais/{pid}/semana/")
-            card = page.locator("article.appt").first
-            card_id = card.get_attribute("id")
-            card.locator("select").select_option("cancelled")
-            page.wait_for_selector(f"#{card_id}.status-cancelled")
-            page.screenshot(path=str(OUT / "week_after_cancel.png"), full_page=True)
-            page.set_viewport_size({"width": 390, "height": 844})
-            page.goto(f"{BASE}/agenda/")
-            page.screenshot(path=str(OUT / "day_mobile.png"), full_page=True)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with server_running(DB, PORT, OUT / "server.log") as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
+        page.on("console", lambda msg: print("console:", msg.text))
+        login(page, base, "dona@bemestar.test", PASSWORD)
+        pid = ids["professional_id"]
+        shots = {
+            "dashboard": "/",
+            "day": "/agenda/",
+            "week": f"/agenda/profissionais/{pid}/semana/",
+            "rules": f"/agenda/profissionais/{pid}/regras/",
+            "appointment_new": f"/agenda/consultas/nova/?profissional={pid}&inicio=09:00",
+        }
+        for name, path in shots.items():
+            page.goto(base + path)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+        # htmx interactions: inline rule edit, patient search, a status change.
+        page.goto(f"{base}/agenda/profissionais/{pid}/regras/")
+        page.click(".rule-row .btn:has-text('Editar')")
+        page.wait_for_selector(".rule-row.is-editing")
+        page.screenshot(path=str(OUT / "rules_editing.png"), full_page=True)
+        page.goto(f"{base}/agenda/consultas/nova/?profissional={pid}&inicio=09:00")
+        page.fill("#patient-search", "mar")
+        page.wait_for_selector(".patient-option")
+        page.screenshot(path=str(OUT / "appointment_search.png"), full_page=True)
+        page.goto(f"{base}/agenda/profissionais/{pid}/semana/")
+        card = page.locator("article.appt").first
+        card_id = card.get_attribute("id")
+        card.locator("select").select_option("cancelled")
+        page.wait_for_selector(f"#{card_id}.status-cancelled")
+        page.screenshot(path=str(OUT / "week_after_cancel.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{base}/agenda/")
+        page.screenshot(path=str(OUT / "day_mobile.png"), full_page=True)
     print(f"screenshots in {OUT}")
 
 

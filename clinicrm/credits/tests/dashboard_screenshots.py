@@ -10,54 +10,35 @@ writes PNGs to test-artifacts/dashboard-cards/. The server is stopped at the end
 
 import datetime as dt
 import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from clinicrm.devtools.screenshots import (
+    ROOT,
+    chromium,
+    database_prepare,
+    login,
+    server_running,
+)
+
 DB = ROOT / "var" / "dashboard-cards-shot.sqlite3"
 OUT = ROOT / "test-artifacts" / "dashboard-cards"
 PORT = int(os.environ.get("SHOT_PORT", "8793"))
-BASE = f"http://127.0.0.1:{PORT}"
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(SQLITE_PATH=str(DB), DJANGO_SETTINGS_MODULE="clinicrm.config.settings")
-    env.pop("DATABASE_URL", None)
-    return env
 
 
 def seed() -> str:
-    os.environ.update(_env())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
     from django.utils import timezone
 
     from clinicrm.core.models import Tenant
     from clinicrm.core.timeutils import local_datetime, local_today
     from clinicrm.credits.services import credits_deduct
     from clinicrm.devtools.seed import DEMO_PASSWORD, seed_demo
-    from clinicrm.messaging.models import Channel, ChannelStatus, Direction, Message, Provider
+    from clinicrm.messaging.models import Channel, Direction, Message
 
     seed_demo()
     today = local_today()
     for slug, inbound, outbound in (("bem-estar", 37, 24), ("dra-ana-lima", 9, 28)):
         tenant = Tenant.objects.get(slug=slug)
-        channel = Channel(
-            tenant=tenant,
-            provider=Provider.EVOLUTION,
-            display_name="WhatsApp da clínica",
-            is_active=True,
-            status=ChannelStatus.OPEN,
-            config={"instance_name": f"shot-{slug}"},
-        )
-        channel.set_secrets({"apikey": "demo"})
-        channel.save()
+        # seed_demo gives both demo clinics their WhatsApp channel (one per clinic).
+        channel = Channel.objects.get(tenant=tenant)
         rows = []
         for n in range(inbound + outbound):
             day = today - dt.timedelta(days=n % today.day)
@@ -96,57 +77,24 @@ def seed() -> str:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(DB) + suffix).unlink(missing_ok=True)
-    py = str(ROOT / ".venv" / "bin" / "python")
-    subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(), check=True)
+    database_prepare(DB)
     password = seed()
     OUT.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen(
-        [py, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
-        cwd=ROOT,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=(OUT / "server.log").open("w"),
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{BASE}/entrar/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            shots = (
-                ("owner_healthy", "dona@bemestar.demo", 1366),
-                ("owner_low_balance", "ana@analima.demo", 1366),
-                ("secretary", "recepcao@bemestar.demo", 1366),
-                ("owner_low_balance_mobile", "ana@analima.demo", 390),
-            )
-            for name, email, width in shots:
-                context = browser.new_context(
-                    viewport={"width": width, "height": 900}, locale="pt-BR"
-                )
-                page = context.new_page()
-                page.on("console", lambda msg: print("console:", msg.text))
-                page.goto(f"{BASE}/entrar/")
-                page.fill("input[name=email]", email)
-                page.fill("input[name=password]", password)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{BASE}/")
-                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
-                page.locator(".dashboard-kpis").screenshot(path=str(OUT / f"{name}_cards.png"))
-                context.close()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with server_running(DB, PORT, OUT / "server.log") as base, chromium() as browser:
+        shots = (
+            ("owner_healthy", "dona@bemestar.demo", 1366),
+            ("owner_low_balance", "ana@analima.demo", 1366),
+            ("secretary", "recepcao@bemestar.demo", 1366),
+            ("owner_low_balance_mobile", "ana@analima.demo", 390),
+        )
+        for name, email, width in shots:
+            context = browser.new_context(viewport={"width": width, "height": 900}, locale="pt-BR")
+            page = context.new_page()
+            page.on("console", lambda msg: print("console:", msg.text))
+            login(page, base, email, password)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+            page.locator(".dashboard-kpis").screenshot(path=str(OUT / f"{name}_cards.png"))
+            context.close()
     print(f"screenshots in {OUT}")
 
 

@@ -8,31 +8,23 @@ test-artifacts/screenshots/. The server is stopped at the end.
 """
 
 import os
-import subprocess
-import sys
-import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from clinicrm.devtools.screenshots import (
+    ROOT,
+    chromium,
+    database_prepare,
+    login,
+    server_running,
+)
+
 DB = ROOT / "var" / "saas-shot.sqlite3"
 PORT = int(os.environ.get("SAAS_SHOT_PORT", "8791"))
 OUT = ROOT / "test-artifacts" / "screenshots"
-BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "senha-demo-123"
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(SQLITE_PATH=str(DB), DJANGO_SETTINGS_MODULE="clinicrm.config.settings")
-    env.pop("DATABASE_URL", None)
-    return env
-
-
 def seed() -> None:
-    import django
-
-    django.setup()
     from clinicrm.core.models import Membership, Role, Tenant, User
     from clinicrm.credits.models import AddonCredit, AddonProduct, AddonTransaction, CreditPackage
     from clinicrm.credits.services import credits_add, credits_adjust
@@ -126,26 +118,17 @@ def seed() -> None:
     credits_adjust(tenant=tenants[0], amount=-20, admin=staff, note="Correção de cobrança")
 
 
-def shots() -> None:
-    from playwright.sync_api import sync_playwright
-
+def shots(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{BASE}/entrar")
-        page.fill("input[name=email]", "equipe@clinicrm.test")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        login(page, base, "equipe@clinicrm.test", PASSWORD, landing="/saas/")
         page.wait_for_load_state("networkidle")
 
         def shot(path: str, name: str) -> None:
-            page.goto(f"{BASE}{path}")
+            page.goto(f"{base}{path}")
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(OUT / f"saas-{name}.png"), full_page=True)
 
@@ -186,32 +169,17 @@ def shots() -> None:
         page.screenshot(path=str(OUT / "saas-topup-erro.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         shot("/saas/addons/pacotes-whatsapp", "mobile-pacotes")
-        browser.close()
-        if errors:
-            print("console errors:", errors)
+    if errors:
+        print("console errors:", errors)
 
 
 def main() -> None:
-    DB.unlink(missing_ok=True)
-    for suffix in ("-wal", "-shm"):
-        Path(str(DB) + suffix).unlink(missing_ok=True)
-    env = _env()
-    py = str(ROOT / ".venv" / "bin" / "python")
-    subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    os.environ.update(env)
+    database_prepare(DB)
     seed()
-    server = subprocess.Popen(
-        [py, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"], cwd=ROOT, env=env
-    )
-    try:
-        time.sleep(3)
-        shots()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with server_running(DB, PORT, OUT / "saas-server.log") as base:
+        shots(base)
     print(f"screenshots in {OUT}")
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()
