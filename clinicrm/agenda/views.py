@@ -5,6 +5,8 @@ Professional row linked to their user; owner, admin and secretary manage everyon
 """
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -173,6 +175,36 @@ def _appointment_form_context(
     }
 
 
+def _appointment_form_save(
+    request: HttpRequest,
+    form: AppointmentForm,
+    save: Callable[..., Appointment],
+    success: str,
+) -> HttpResponse | None:
+    """The valid POST of the create and edit forms: `save` (the create or update service, bound
+    to its tenant or appointment) gets the form's fields; on success flash `success` and go to
+    the appointment's day, on a service error put it on the form and answer None (re-render)."""
+    data = form.cleaned_data
+    try:
+        appointment = save(
+            actor=request.user,
+            professional_id=data["professional"].pk,
+            patient_id=data["patient"].pk,
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            status=data["status"],
+            notes=data["notes"],
+            ip=_ip(request),
+        )
+    except ApplicationError as exc:
+        form.add_service_error(exc.field, exc.message)
+        return None
+    messages.success(request, success)
+    day = appointment.starts_at.astimezone(SAO_PAULO).date()
+    fallback = f"{reverse('agenda:day')}?data={day.isoformat()}"
+    return redirect(_safe_next(request, fallback))
+
+
 @require_http_methods(["GET", "POST"])
 @tenant_required
 def appointment_create_view(request: HttpRequest) -> HttpResponse:
@@ -183,26 +215,10 @@ def appointment_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AppointmentForm(request.POST, tenant=tenant, professionals=professionals)
         if form.is_valid():
-            data = form.cleaned_data
-            try:
-                appointment = services.appointment_create(
-                    tenant=tenant,
-                    actor=request.user,
-                    professional_id=data["professional"].pk,
-                    patient_id=data["patient"].pk,
-                    starts_at=data["starts_at"],
-                    ends_at=data["ends_at"],
-                    status=data["status"],
-                    notes=data["notes"],
-                    ip=_ip(request),
-                )
-            except ApplicationError as exc:
-                form.add_service_error(exc.field, exc.message)
-            else:
-                messages.success(request, "Consulta agendada.")
-                day = appointment.starts_at.astimezone(SAO_PAULO).date()
-                fallback = f"{reverse('agenda:day')}?data={day.isoformat()}"
-                return redirect(_safe_next(request, fallback))
+            save = partial(services.appointment_create, tenant=tenant)
+            saved = _appointment_form_save(request, form, save, "Consulta agendada.")
+            if saved is not None:
+                return saved
         context = _appointment_form_context(request, form, None)
         return render(request, "agenda/appointment_form.html", context, status=400)
     initial = _prefill(request, professionals)
@@ -263,26 +279,10 @@ def appointment_edit_view(request: HttpRequest, appointment_id: int) -> HttpResp
     if request.method == "POST":
         form = AppointmentForm(request.POST, tenant=tenant, professionals=professionals)
         if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.appointment_update(
-                    appointment=appointment,
-                    actor=request.user,
-                    professional_id=data["professional"].pk,
-                    patient_id=data["patient"].pk,
-                    starts_at=data["starts_at"],
-                    ends_at=data["ends_at"],
-                    status=data["status"],
-                    notes=data["notes"],
-                    ip=_ip(request),
-                )
-            except ApplicationError as exc:
-                form.add_service_error(exc.field, exc.message)
-            else:
-                messages.success(request, "Consulta atualizada.")
-                day = appointment.starts_at.astimezone(SAO_PAULO).date()
-                fallback = f"{reverse('agenda:day')}?data={day.isoformat()}"
-                return redirect(_safe_next(request, fallback))
+            save = partial(services.appointment_update, appointment=appointment)
+            saved = _appointment_form_save(request, form, save, "Consulta atualizada.")
+            if saved is not None:
+                return saved
         context = _appointment_form_context(request, form, appointment)
         return render(request, "agenda/appointment_form.html", context, status=400)
     local_start = appointment.starts_at.astimezone(SAO_PAULO)

@@ -35,30 +35,32 @@ class EvolutionPairForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+def _twilio_sid_field(label: str, prefix: str, *, required: bool = True) -> forms.CharField:
+    """A Twilio identifier: a two-letter prefix (AC, SK, HX…) and 32 hex digits."""
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=34,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": f"{prefix}…"}),
+    )
+
+
+def _secret_field(label: str) -> forms.CharField:
+    """A provider secret: never rendered back, and optional here because a blank one keeps the
+    saved value (the service says when one is missing)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
 class TwilioSetupForm(ServiceErrorsMixin, forms.Form):
-    account_sid = forms.CharField(
-        label="Account SID",
-        max_length=34,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "AC…"}),
-    )
-    auth_token = forms.CharField(
-        label="Auth Token",
-        required=False,
-        max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    api_key_sid = forms.CharField(
-        label="API Key SID (opcional)",
-        required=False,
-        max_length=34,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "SK…"}),
-    )
-    api_key_secret = forms.CharField(
-        label="Segredo da API Key",
-        required=False,
-        max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    account_sid = _twilio_sid_field("Account SID", "AC")
+    auth_token = _secret_field("Auth Token")
+    api_key_sid = _twilio_sid_field("API Key SID (opcional)", "SK", required=False)
+    api_key_secret = _secret_field("Segredo da API Key")
     sender = forms.CharField(
         label="Número remetente do WhatsApp",
         max_length=30,
@@ -80,11 +82,7 @@ class TwilioSetupForm(ServiceErrorsMixin, forms.Form):
 
 class TwilioTemplateForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(label="Nome do modelo", max_length=60)
-    content_sid = forms.CharField(
-        label="ContentSid",
-        max_length=34,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "HX…"}),
-    )
+    content_sid = _twilio_sid_field("ContentSid", "HX")
     variables = forms.CharField(
         label="Variáveis",
         required=False,

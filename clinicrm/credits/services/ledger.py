@@ -19,6 +19,7 @@ balance change too, and the existing row is returned.
 
 import datetime as dt
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -156,30 +157,47 @@ _PG_MOVE_SQL = (
 )
 
 
-def _write_postgresql(
-    *,
-    tenant: Tenant,
-    amount: int,
-    kind: str,
-    message_id: int | None,
-    purchase: CreditPurchase | None,
-    admin: User | None,
-    note: str | None,
-    purchased: int,
-    used: int,
-    now: dt.datetime,
-) -> tuple[CreditTransaction, int, Any] | None:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Movement:
+    """One movement as both database paths write it."""
+
+    tenant: Tenant
+    amount: int
+    kind: str
+    message_id: int | None
+    purchase: CreditPurchase | None
+    admin: User | None
+    note: str | None
+    purchased: int
+    used: int
+    now: dt.datetime
+
+    def row_fields(self) -> dict[str, Any]:
+        """The transaction row's fields, but its id and `balance_after` (the database's)."""
+        return {
+            "tenant": self.tenant,
+            "kind": self.kind,
+            "amount": self.amount,
+            "conversation_message_id": self.message_id,
+            "purchase": self.purchase,
+            "admin": self.admin,
+            "note": self.note,
+            "created_at": self.now,
+        }
+
+
+def _write_postgresql(move: _Movement) -> tuple[CreditTransaction, int, Any] | None:
     params: dict[str, Any] = {
-        "amount": amount,
-        "purchased": purchased,
-        "used": used,
-        "now": now,
-        "tenant": tenant.pk,
-        "kind": kind,
-        "message": message_id,
-        "purchase": purchase.pk if purchase is not None else None,
-        "admin": admin.pk if admin is not None else None,
-        "note": note,
+        "amount": move.amount,
+        "purchased": move.purchased,
+        "used": move.used,
+        "now": move.now,
+        "tenant": move.tenant.pk,
+        "kind": move.kind,
+        "message": move.message_id,
+        "purchase": move.purchase.pk if move.purchase is not None else None,
+        "admin": move.admin.pk if move.admin is not None else None,
+        "note": move.note,
     }
     with connection.cursor() as cursor:
         cursor.execute(_PG_MOVE_SQL, params)
@@ -187,51 +205,24 @@ def _write_postgresql(
     if result is None:
         return None
     pk, after, threshold, alerted = result
-    row = CreditTransaction(
-        id=pk,
-        tenant=tenant,
-        kind=kind,
-        amount=amount,
-        balance_after=after,
-        conversation_message_id=message_id,
-        purchase=purchase,
-        admin=admin,
-        note=note,
-        created_at=now,
-    )
+    row = CreditTransaction(id=pk, balance_after=after, **move.row_fields())
     row._state.adding = False
     row._state.db = connection.alias
     return row, int(threshold), alerted
 
 
-def _write_generic(
-    *,
-    tenant: Tenant,
-    amount: int,
-    kind: str,
-    message_id: int | None,
-    purchase: CreditPurchase | None,
-    admin: User | None,
-    note: str | None,
-    purchased: int,
-    used: int,
-    now: dt.datetime,
-) -> tuple[CreditTransaction, int, Any] | None:
-    state = _update_balance(tenant=tenant, amount=amount, purchased=purchased, used=used, now=now)
+def _write_generic(move: _Movement) -> tuple[CreditTransaction, int, Any] | None:
+    state = _update_balance(
+        tenant=move.tenant,
+        amount=move.amount,
+        purchased=move.purchased,
+        used=move.used,
+        now=move.now,
+    )
     if state is None:
         return None
     after, threshold, alerted = state
-    row = CreditTransaction.objects.create(
-        tenant=tenant,
-        kind=kind,
-        amount=amount,
-        balance_after=after,
-        conversation_message_id=message_id,
-        purchase=purchase,
-        admin=admin,
-        note=note,
-        created_at=now,
-    )
+    row = CreditTransaction.objects.create(balance_after=after, **move.row_fields())
     return row, threshold, alerted
 
 
@@ -250,18 +241,18 @@ def _move(
     """Apply one movement; returns (row, created). A replay returns the stored row, False."""
     postgresql = connection.vendor == "postgresql"
     write = _write_postgresql if postgresql else _write_generic
-    args: dict[str, Any] = {
-        "tenant": tenant,
-        "amount": amount,
-        "kind": kind,
-        "message_id": message_id,
-        "purchase": purchase,
-        "admin": admin,
-        "note": note or None,
-        "purchased": purchased,
-        "used": used,
-        "now": timezone.now(),
-    }
+    move = _Movement(
+        tenant=tenant,
+        amount=amount,
+        kind=kind,
+        message_id=message_id,
+        purchase=purchase,
+        admin=admin,
+        note=note or None,
+        purchased=purchased,
+        used=used,
+        now=timezone.now(),
+    )
     # On PostgreSQL the movement is one statement, atomic by itself: outside a caller's
     # transaction it runs in autocommit (one round trip, the row lock held the shortest time);
     # inside one it gets a savepoint so a refused replay leaves the caller's transaction usable.
@@ -269,10 +260,10 @@ def _move(
     scope = transaction.atomic() if connection.in_atomic_block or not postgresql else nullcontext()
     try:
         with scope:
-            written = write(**args)
+            written = write(move)
             if written is None and not CreditBalance.objects.filter(tenant=tenant).exists():
                 credits_balance_get(tenant=tenant)
-                written = write(**args)
+                written = write(move)
             if written is None:
                 raise InsufficientCredits()
     except (IntegrityError, InsufficientCredits):
@@ -288,7 +279,7 @@ def _move(
         after=row.balance_after,
         threshold=threshold,
         alerted=alerted,
-        now=args["now"],
+        now=move.now,
     )
     return row, True
 
