@@ -177,9 +177,47 @@ def _handlers_for(provider: str) -> Mapping[str, Handler]:
     return handlers
 
 
+def _needs_savepoint(provider: str) -> bool:
+    """A handler may write and then raise `EventIgnored`; its savepoint undoes those writes.
+    A provider module whose handlers all decide "ignored" before writing says so with
+    `IGNORED_BEFORE_WRITES = True` and saves the savepoint's two round trips per event."""
+    module = importlib.import_module(f"clinicrm.integrations.{provider}.handlers")
+    return not getattr(module, "IGNORED_BEFORE_WRITES", False)
+
+
 def _error_text(exc: BaseException) -> str:
     # Exception class and, for our own errors, their message (ids only, never personal data).
     return type(exc).__name__[:200]
+
+
+# What `inbound_event_apply` changes on the event row.
+EVENT_RESULT_FIELDS = ("status", "attempts", "processed_at", "last_error", "tenant")
+
+
+def inbound_event_apply(*, event: InboundEvent) -> None:
+    """Run the locked, still-to-process `event` through its handler in the caller's
+    transaction and set its result fields (`EVENT_RESULT_FIELDS`) without saving them. Errors
+    other than `EventIgnored` propagate: the caller rolls back and records the failure."""
+    handler = _handlers_for(event.provider).get(event.event_type)
+    event.attempts += 1
+    event.processed_at = timezone.now()
+    if handler is None:
+        event.status = InboundEventStatus.IGNORED
+        event.last_error = "unhandled event type"
+        return
+    try:
+        if _needs_savepoint(event.provider):
+            with transaction.atomic():
+                handler(event=event)
+        else:
+            # Not atomic(savepoint=False): an exception leaving that block would doom the
+            # whole transaction, EventIgnored included.
+            handler(event=event)
+        event.status = InboundEventStatus.PROCESSED
+        event.last_error = ""
+    except EventIgnored as ignored:
+        event.status = InboundEventStatus.IGNORED
+        event.last_error = ignored.reason[:500]
 
 
 def inbound_event_process(*, event_id: int, skip_locked: bool = False) -> str:
@@ -205,22 +243,8 @@ def inbound_event_process(*, event_id: int, skip_locked: bool = False) -> str:
                 return str(event.status)
             if event.status == InboundEventStatus.FAILED and event.attempts >= MAX_ATTEMPTS:
                 return str(event.status)
-            handler = _handlers_for(event.provider).get(event.event_type)
-            event.attempts += 1
-            event.processed_at = timezone.now()
-            if handler is None:
-                event.status = InboundEventStatus.IGNORED
-                event.last_error = "unhandled event type"
-            else:
-                try:
-                    with transaction.atomic():
-                        handler(event=event)
-                    event.status = InboundEventStatus.PROCESSED
-                    event.last_error = ""
-                except EventIgnored as ignored:
-                    event.status = InboundEventStatus.IGNORED
-                    event.last_error = ignored.reason[:500]
-            event.save(update_fields=["status", "attempts", "processed_at", "last_error", "tenant"])
+            inbound_event_apply(event=event)
+            event.save(update_fields=list(EVENT_RESULT_FIELDS))
             return str(event.status)
     except InboundEvent.DoesNotExist:
         return "missing"

@@ -4,6 +4,10 @@ Each handler runs inside `inbound_event_process`'s transaction with the event ro
 channel is the one the webhook URL named (`event.channel_key` = channel pk). Group messages and
 our own API sends' echoes (`send.message`) are kept as events only (`EventIgnored`). Event types
 missing from `HANDLERS` are marked ignored by the integrations service: stored and acknowledged.
+
+Every handler here raises `EventIgnored` before its first write (parsing writes nothing), so
+`IGNORED_BEFORE_WRITES` lets the integrations service skip the savepoint it otherwise wraps a
+handler in to undo writes made before an `EventIgnored`.
 """
 
 import json
@@ -51,7 +55,7 @@ def _data(event: InboundEvent) -> Any:
 
 
 def handle_messages_upsert(*, event: InboundEvent) -> None:
-    from clinicrm.messaging.services import channel_event_apply
+    from clinicrm.messaging.services.inbound import channel_event_apply, channel_event_parse
 
     channel = _channel(event)
     data = _data(event)
@@ -59,18 +63,20 @@ def handle_messages_upsert(*, event: InboundEvent) -> None:
     keys = [i.get("key") or {} for i in items if isinstance(i, dict)]
     if keys and all(is_group(k) for k in keys):
         raise EventIgnored("group message")
-    outcome = channel_event_apply(channel=channel, event=event)
-    if outcome.messages == 0:
+    parsed = channel_event_parse(channel=channel, event=event)
+    if not parsed.messages:
         raise EventIgnored("nothing to store")
+    channel_event_apply(channel=channel, event=event, parsed=parsed)
 
 
 def handle_messages_update(*, event: InboundEvent) -> None:
-    from clinicrm.messaging.services import channel_event_apply
+    from clinicrm.messaging.services.inbound import channel_event_apply, channel_event_parse
 
     channel = _channel(event)
-    outcome = channel_event_apply(channel=channel, event=event)
-    if outcome.statuses == 0:
+    parsed = channel_event_parse(channel=channel, event=event)
+    if not parsed.statuses:
         raise EventIgnored("no delivery status")
+    channel_event_apply(channel=channel, event=event, parsed=parsed)
 
 
 def handle_connection_update(*, event: InboundEvent) -> None:
@@ -102,6 +108,8 @@ def handle_send_message(*, event: InboundEvent) -> None:
     _channel(event)
     raise EventIgnored("api send echo")
 
+
+IGNORED_BEFORE_WRITES = True
 
 HANDLERS: dict[str, Callable[..., None]] = {
     c.MESSAGES_UPSERT: handle_messages_upsert,

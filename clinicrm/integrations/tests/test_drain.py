@@ -125,6 +125,8 @@ def test_a_crash_mid_batch_leaves_the_rest_pending_for_the_retry_job(client, ten
         return real(event_id=event_id, skip_locked=skip_locked)
 
     monkeypatch.setattr(services_drain, "inbound_event_process", dying)
+    # One transaction per event here; crashes inside a group: test_drain_groups.py.
+    monkeypatch.setattr(services_drain, "DRAIN_GROUP", 1)
     with pytest.raises(KeyboardInterrupt):
         inbound_events_drain(provider="evolution", channel_key=str(channel.pk))
     statuses = dict(InboundEvent.objects.values_list("pk", "status"))

@@ -8,7 +8,7 @@ idempotent: a message is unique per (channel, provider_message_id), statuses onl
 import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clinicrm.integrations.models import InboundEvent
@@ -31,16 +31,19 @@ from clinicrm.messaging.services.realtime import (
     KIND_MESSAGE,
     realtime_event_emit,
 )
+from clinicrm.messaging.services.rows import row_insert
 from clinicrm.messaging.services.status import (
     message_status_advance,
     status_backlog_apply,
 )
-from clinicrm.messaging.services.threads import thread_get_or_create, thread_record_message
+from clinicrm.messaging.services.threads import thread_record_message, thread_upsert
 
 logger = logging.getLogger(__name__)
 
 # Kinds that do not count as unread nor replace the thread's last message.
 _SILENT_KINDS = frozenset({MessageKind.REACTION})
+# Arbiter index: the partial unique `conversation_messages_provider_id_uniq`.
+_MESSAGE_CONFLICT = "(channel_id, provider_message_id) WHERE provider_message_id IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,10 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
     if identity is None or not inbound.provider_message_id:
         return None
     tenant = channel.tenant
-    # No savepoint of its own: nothing below catches an error half-way (the message insert has
-    # its own savepoint), so a failure rolls back with the caller's transaction as before.
+    # No savepoint: nothing below catches an error half-way, so a failure rolls back with the
+    # caller's transaction. Insert first (ON CONFLICT DO NOTHING): a duplicate delivery costs one
+    # statement plus the lookup, and touches neither the thread nor the realtime feed.
     with transaction.atomic(savepoint=False):
-        existing = _existing(channel, inbound.provider_message_id)
-        if existing is not None:
-            if inbound.from_me and inbound.status:
-                message_status_advance(message=existing, status=inbound.status)
-            return existing
-
         thread_key = identity.thread_key
         if not identity.has_phone:
             # Only the LID is known: reuse the thread that already saw this LID with a phone.
@@ -82,13 +80,6 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
                 .first()
             )
             thread_key = known or thread_key
-        thread = thread_get_or_create(
-            tenant=tenant,
-            thread_key=thread_key,
-            contact_raw_id=identity.raw_id,
-            contact_lid=identity.lid,
-            contact_name="" if inbound.from_me else inbound.contact_name,
-        )
 
         direction = Direction.OUTBOUND if inbound.from_me else Direction.INBOUND
         if inbound.from_me:
@@ -99,7 +90,7 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
         message = Message(
             tenant=tenant,
             channel=channel,
-            thread_key=thread.thread_key,
+            thread_key=thread_key,
             contact_raw_id=identity.raw_id or identity.lid,
             direction=direction,
             from_me=inbound.from_me,
@@ -118,18 +109,26 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             media_size=media.size if media else None,
             media_ref=dict(media.ref) if media else {},
         )
-        try:
-            with transaction.atomic():
-                message.save()
-        except IntegrityError:
-            # A concurrent delivery of the same message won the race.
-            return _existing(channel, inbound.provider_message_id)
+        if row_insert(message, conflict=_MESSAGE_CONFLICT) is None:
+            # Already stored (a resend, or a concurrent delivery that won the race).
+            existing = _existing(channel, inbound.provider_message_id)
+            if existing is not None and inbound.from_me and inbound.status:
+                message_status_advance(message=existing, status=inbound.status)
+            return existing
+
+        thread_id = thread_upsert(
+            tenant=tenant,
+            thread_key=thread_key,
+            contact_raw_id=identity.raw_id,
+            contact_lid=identity.lid,
+            contact_name="" if inbound.from_me else inbound.contact_name,
+        )
 
         silent = message.kind in _SILENT_KINDS
         unread = None
         if not silent:
             unread = thread_record_message(
-                thread=thread, message=message, count_unread=direction == Direction.INBOUND
+                thread_id=thread_id, message=message, count_unread=direction == Direction.INBOUND
             )
         if inbound.from_me:
             status_backlog_apply(message=message)
@@ -139,13 +138,13 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             message_media_accept(message=message, inline=media.inline)
         if unread is None:
             unread = (
-                Thread.objects.filter(pk=thread.pk).values_list("unread_count", flat=True).first()
+                Thread.objects.filter(pk=thread_id).values_list("unread_count", flat=True).first()
             )
         realtime_event_emit(
             tenant=tenant,
             kind=KIND_MESSAGE,
             payload={
-                "thread": thread.pk,
+                "thread": thread_id,
                 "message": message.pk,
                 "direction": direction,
                 "kind": message.kind,
@@ -176,15 +175,43 @@ def message_status_apply(*, channel: Channel, update: StatusUpdate) -> bool:
         )
 
 
-def channel_event_apply(*, channel: Channel, event: InboundEvent) -> EventOutcome:
-    """Parse a stored provider event with the channel's adapter and apply what it carries."""
+@dataclass(frozen=True)
+class ParsedEvent:
+    """What a stored provider event carries: messages worth storing (1:1 contact, provider id)
+    and delivery statuses. Parsing writes nothing, so a handler can decide "ignored" first."""
+
+    messages: tuple[InboundMessage, ...]
+    statuses: tuple[StatusUpdate, ...]
+
+
+def _ingestible(inbound: InboundMessage) -> bool:
+    # The same test `message_ingest` starts with (it returns None otherwise).
+    if not inbound.provider_message_id:
+        return False
+    return contact_identity(inbound.contact_raw_id, inbound.contact_alt_id) is not None
+
+
+def channel_event_parse(*, channel: Channel, event: InboundEvent) -> ParsedEvent:
     adapter = provider_for(channel)
+    return ParsedEvent(
+        messages=tuple(i for i in adapter.parse_inbound(event) if _ingestible(i)),
+        statuses=tuple(adapter.parse_status(event)),
+    )
+
+
+def channel_event_apply(
+    *, channel: Channel, event: InboundEvent, parsed: ParsedEvent | None = None
+) -> EventOutcome:
+    """Parse a stored provider event with the channel's adapter (unless `parsed` is given) and
+    apply what it carries."""
+    if parsed is None:
+        parsed = channel_event_parse(channel=channel, event=event)
     messages = 0
     statuses = 0
-    for inbound in adapter.parse_inbound(event):
+    for inbound in parsed.messages:
         if message_ingest(channel=channel, inbound=inbound) is not None:
             messages += 1
-    for update in adapter.parse_status(event):
+    for update in parsed.statuses:
         message_status_apply(channel=channel, update=update)
         statuses += 1
     if event.tenant_id is None:

@@ -1,23 +1,22 @@
 """Realtime events: small per-tenant rows the SSE endpoint streams to members' browsers.
 
 Payloads carry ids, statuses and counts only (never message text or phone numbers). On
-PostgreSQL each insert also sends `NOTIFY realtime, '<tenant hex>:<event id>'` after commit: one
-channel for every tenant, so each ASGI process needs a single LISTEN (`messaging/listen.py`) that
-wakes its streams at once; the polling stream works everywhere without it.
+PostgreSQL each insert also sends `NOTIFY realtime, '<tenant hex>:<event id>'` in the same
+statement (delivered at commit): one channel for every tenant, so each ASGI process needs a
+single LISTEN (`messaging/listen.py`) that wakes its streams at once; the polling stream works
+everywhere without it.
 """
 
 import datetime as dt
-import logging
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from clinicrm.core.models import Tenant
-from clinicrm.messaging.listen import REALTIME_CHANNEL, notify_payload
+from clinicrm.messaging.listen import REALTIME_CHANNEL, tenant_key
 from clinicrm.messaging.models import RealtimeEvent
-
-logger = logging.getLogger(__name__)
+from clinicrm.messaging.services.rows import row_insert
 
 KIND_MESSAGE = "message"
 KIND_STATUS = "status"
@@ -26,21 +25,27 @@ KIND_MEDIA = "media"
 KIND_CHANNEL = "channel"
 
 
+# NOTIFY is transactional: queued by this statement, delivered at COMMIT (after the row is
+# visible), dropped on rollback. Folding it into the INSERT saves the separate round trip an
+# on_commit hook used to cost. Payload: '<tenant hex>:<event id>' (`listen.notify_payload`).
+_NOTIFY_PREFIX = "WITH ins AS ("
+_NOTIFY_SUFFIX = ") SELECT ins.id, pg_notify(%s, %s::text || ':' || ins.id::text) FROM ins"
+
+
 def realtime_event_emit(*, tenant: Tenant, kind: str, payload: dict[str, Any]) -> RealtimeEvent:
-    """Record one event in the caller's transaction (it becomes visible when that commits)."""
-    event = RealtimeEvent.objects.create(tenant=tenant, kind=kind, payload=payload)
+    """Record one event in the caller's transaction (it becomes visible, and on PostgreSQL
+    its NOTIFY is delivered, when that commits)."""
+    event = RealtimeEvent(tenant=tenant, kind=kind, payload=payload)
     if connection.vendor == "postgresql":
-        payload_text = notify_payload(tenant_id=tenant.pk, event_id=event.pk)
-        event_id = event.pk
-
-        def _notify() -> None:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_notify(%s, %s)", [REALTIME_CHANNEL, payload_text])
-            except Exception:  # a lost wake-up only delays the poll fallback
-                logger.warning("pg_notify failed for realtime event %s", event_id)
-
-        transaction.on_commit(_notify)
+        row_insert(
+            event,
+            conflict=None,
+            prefix=_NOTIFY_PREFIX,
+            suffix=_NOTIFY_SUFFIX,
+            params=[REALTIME_CHANNEL, tenant_key(tenant.pk)],
+        )
+    else:
+        event.save()
     return event
 
 

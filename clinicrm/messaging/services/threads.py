@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinicrm.core.models import Tenant
 from clinicrm.messaging.models import Direction, Message, MessageKind, Thread
+from clinicrm.messaging.services.rows import row_insert
 
 PREVIEW_LENGTH = 100
 
@@ -69,6 +70,51 @@ def thread_get_or_create(
     return thread
 
 
+# The same rules as `thread_get_or_create` on an existing row, as one upsert: the latest
+# provider addresses win, a name only fills a blank one, `updated_at` moves only on a change.
+_T = "conversation_threads"
+_CHANGED = (
+    f"((excluded.contact_raw_id <> '' AND excluded.contact_raw_id <> {_T}.contact_raw_id)"
+    f" OR (excluded.contact_lid <> '' AND excluded.contact_lid <> {_T}.contact_lid)"
+    f" OR ({_T}.contact_name = '' AND excluded.contact_name <> ''))"
+)
+_UPSERT_ACTION = (
+    "DO UPDATE SET"
+    " contact_raw_id = CASE WHEN excluded.contact_raw_id <> ''"
+    f" THEN excluded.contact_raw_id ELSE {_T}.contact_raw_id END,"
+    " contact_lid = CASE WHEN excluded.contact_lid <> ''"
+    f" THEN excluded.contact_lid ELSE {_T}.contact_lid END,"
+    f" contact_name = CASE WHEN {_T}.contact_name = ''"
+    f" THEN excluded.contact_name ELSE {_T}.contact_name END,"
+    f" updated_at = CASE WHEN {_CHANGED} THEN excluded.updated_at ELSE {_T}.updated_at END"
+)
+
+
+def thread_upsert(
+    *,
+    tenant: Tenant,
+    thread_key: str,
+    contact_raw_id: str = "",
+    contact_lid: str = "",
+    contact_name: str = "",
+) -> int:
+    """`thread_get_or_create` for the ingest path, in one statement; returns the thread id.
+
+    No SELECT and no savepoint: `INSERT .. ON CONFLICT (tenant, thread_key) DO UPDATE` also
+    settles a race with a concurrent first message of the same contact.
+    """
+    thread = Thread(
+        tenant=tenant,
+        thread_key=thread_key,
+        contact_raw_id=contact_raw_id,
+        contact_lid=contact_lid,
+        contact_name=contact_name[:200],
+    )
+    row = row_insert(thread, conflict="(tenant_id, thread_key)", action=_UPSERT_ACTION)
+    assert row is not None  # DO UPDATE always returns the row
+    return int(row[0])
+
+
 # "newer" = (last_message_at IS NULL OR last_message_at <= %s), spelled out in each CASE.
 _RECORD_SQL = (
     "UPDATE conversation_threads SET"
@@ -89,7 +135,13 @@ _RECORD_SQL = (
 )
 
 
-def thread_record_message(*, thread: Thread, message: Message, count_unread: bool) -> int | None:
+def thread_record_message(
+    *,
+    message: Message,
+    count_unread: bool,
+    thread: Thread | None = None,
+    thread_id: int | None = None,
+) -> int | None:
     """Fold `message` into its thread row (last message, unread, 24-hour window); returns the
     thread's unread count.
 
@@ -116,7 +168,7 @@ def thread_record_message(*, thread: Thread, message: Message, count_unread: boo
         ts,
         ts,
         1 if inbound and count_unread else 0,
-        thread.pk,
+        thread_id if thread is None else thread.pk,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_SQL, params)
