@@ -126,16 +126,14 @@ def contact_phone_add(
     )
     if siblings.filter(number_e164=e164).exists():
         raise ApplicationError("Este telefone já está cadastrado.", field="number")
-    has_primary = siblings.filter(is_primary=True).exists()
-    if is_primary and has_primary:
-        siblings.filter(is_primary=True).update(is_primary=False)
+    is_primary = _primary_claim(siblings, wanted=is_primary)
     phone = ContactPhone.objects.create(
         tenant_id=entity.tenant_id,
         entity_type=entity_type,
         entity_id=entity.pk,
         contact_type=ctype,
         number_e164=e164,
-        is_primary=is_primary or not has_primary,
+        is_primary=is_primary,
         whatsapp_linked=whatsapp_linked,
         provider_raw_id=provider_raw_id or "",
     )
@@ -169,12 +167,32 @@ def contact_phone_update(
         changes["whatsapp_linked"] = whatsapp_linked
     if provider_raw_id is not None and provider_raw_id != phone.provider_raw_id:
         changes["provider_raw_id"] = provider_raw_id
-    if changes:
-        for key, value in changes.items():
-            setattr(phone, key, value)
-        phone.save(update_fields=[*changes, "updated_at"])
-        _audit("contact_phone.update", phone, actor, ip, fields=sorted(changes))
+    _apply_changes(phone, changes, actor, ip, "contact_phone.update")
     return phone
+
+
+def _primary_claim(siblings: Any, *, wanted: bool) -> bool:
+    """Whether a new contact becomes primary: when asked (the others step down) or when it is
+    the entity's first of its kind."""
+    has_primary = siblings.filter(is_primary=True).exists()
+    if wanted and has_primary:
+        siblings.filter(is_primary=True).update(is_primary=False)
+    return wanted or not has_primary
+
+
+def _apply_changes(
+    obj: ContactPhone | ContactEmail,
+    changes: dict[str, Any],
+    actor: Any,
+    ip: str | None,
+    action: str,
+) -> None:
+    if not changes:
+        return
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    obj.save(update_fields=[*changes, "updated_at"])
+    _audit(action, obj, actor, ip, fields=sorted(changes))
 
 
 def _remove(model: Any, obj: Any, actor: Any, ip: str | None, action: str) -> None:
@@ -237,16 +255,14 @@ def contact_email_add(
     )
     if siblings.filter(email=value).exists():
         raise ApplicationError("Este e-mail já está cadastrado.", field="email")
-    has_primary = siblings.filter(is_primary=True).exists()
-    if is_primary and has_primary:
-        siblings.filter(is_primary=True).update(is_primary=False)
+    is_primary = _primary_claim(siblings, wanted=is_primary)
     obj = ContactEmail.objects.create(
         tenant_id=entity.tenant_id,
         entity_type=entity_type,
         entity_id=entity.pk,
         email_type=etype,
         email=value,
-        is_primary=is_primary or not has_primary,
+        is_primary=is_primary,
     )
     _audit("contact_email.create", obj, actor, ip, fields=["email", "email_type"])
     return obj
@@ -271,11 +287,7 @@ def contact_email_update(
             changes["email"] = value
     if email_type is not None and email_type.pk != email_obj.email_type_id:
         changes["email_type"] = _email_type(email_obj.tenant_id, email_type)
-    if changes:
-        for key, value in changes.items():
-            setattr(email_obj, key, value)
-        email_obj.save(update_fields=[*changes, "updated_at"])
-        _audit("contact_email.update", email_obj, actor, ip, fields=sorted(changes))
+    _apply_changes(email_obj, changes, actor, ip, "contact_email.update")
     return email_obj
 
 
