@@ -375,6 +375,25 @@ def _rules_context(
     }
 
 
+def _rule_form_save(form: AvailabilityRuleForm, save: Callable[..., Any]) -> bool:
+    """Validate `form` and hand its rule fields to `save` (create or update); service refusals
+    become form errors. True when saved."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        save(
+            weekday=data["weekday"],
+            start_time=data["start_time"],
+            end_time=data["end_time"],
+            is_active=data["is_active"],
+        )
+    except ApplicationError as exc:
+        form.add_service_error(exc.field, exc.message)
+        return False
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 @tenant_required
 def rules_view(request: HttpRequest, professional_id: int) -> HttpResponse:
@@ -385,27 +404,22 @@ def rules_view(request: HttpRequest, professional_id: int) -> HttpResponse:
         return render(request, "agenda/rules.html", _rules_context(request, professional))
     form = AvailabilityRuleForm(request.POST, prefix_id="new")
     status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.availability_rule_create(
-                tenant=tenant,
-                actor=request.user,
-                professional_id=professional.pk,
-                weekday=data["weekday"],
-                start_time=data["start_time"],
-                end_time=data["end_time"],
-                is_active=data["is_active"],
-                ip=_ip(request),
-            )
-        except ApplicationError as exc:
-            form.add_service_error(exc.field, exc.message)
-        else:
-            status = 200
-            form = AvailabilityRuleForm(prefix_id="new")
-            if not request.htmx:  # type: ignore[attr-defined]
-                messages.success(request, "Regra adicionada.")
-                return redirect("agenda:rules", professional_id=professional.pk)
+    saved = _rule_form_save(
+        form,
+        partial(
+            services.availability_rule_create,
+            tenant=tenant,
+            actor=request.user,
+            professional_id=professional.pk,
+            ip=_ip(request),
+        ),
+    )
+    if saved:
+        status = 200
+        form = AvailabilityRuleForm(prefix_id="new")
+        if not request.htmx:  # type: ignore[attr-defined]
+            messages.success(request, "Regra adicionada.")
+            return redirect("agenda:rules", professional_id=professional.pk)
     context = _rules_context(request, professional, form)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "agenda/rules.html#rules_section", context, status=status)
@@ -443,29 +457,17 @@ def rule_edit_view(request: HttpRequest, rule_id: int) -> HttpResponse:
         template = "agenda/rules.html#rule_edit_row" if htmx else "agenda/rule_edit.html"
         return render(request, template, {"rule": rule, "edit_form": form})
     form = AvailabilityRuleForm(request.POST, prefix_id=f"rule{rule.pk}")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.availability_rule_update(
-                rule=rule,
-                actor=request.user,
-                weekday=data["weekday"],
-                start_time=data["start_time"],
-                end_time=data["end_time"],
-                is_active=data["is_active"],
-                ip=_ip(request),
+    saved = _rule_form_save(
+        form,
+        partial(services.availability_rule_update, rule=rule, actor=request.user, ip=_ip(request)),
+    )
+    if saved:
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(
+                request, "agenda/rules.html#rules_section", _rules_context(request, professional)
             )
-        except ApplicationError as exc:
-            form.add_service_error(exc.field, exc.message)
-        else:
-            if request.htmx:  # type: ignore[attr-defined]
-                return render(
-                    request,
-                    "agenda/rules.html#rules_section",
-                    _rules_context(request, professional),
-                )
-            messages.success(request, "Regra atualizada.")
-            return redirect("agenda:rules", professional_id=professional.pk)
+        messages.success(request, "Regra atualizada.")
+        return redirect("agenda:rules", professional_id=professional.pk)
     if request.htmx:  # type: ignore[attr-defined]
         response = render(
             request,
