@@ -18,6 +18,8 @@
   deliveries slot in where they belong. `needs_reconciliation` marks an outbound send whose
   outcome is unknown (timeout, crash): the credit stays reserved until a status callback or
   `message_reconcile` settles it.
+  `media_mime` is decided from the stored file's bytes and the message kind (`mediatypes.py`),
+  never taken from the sender's claim.
 - `StatusBacklog`: a status that arrived before the message it refers to had its provider id
   (Evolution's `messages.update` can beat the send response); applied once the id is known.
 - `RealtimeEvent`: small per-tenant events (ids and statuses, never message text) whose
@@ -33,6 +35,7 @@ from django.db.models import Q
 
 from clinicrm.core.models import TenantModel
 from clinicrm.messaging.crypto import secrets_decrypt, secrets_encrypt
+from clinicrm.messaging.mediatypes import media_mime_inline
 
 
 def new_webhook_token() -> str:
@@ -286,6 +289,11 @@ class Message(TenantModel):
     @property
     def is_read(self) -> bool:
         return self.status in (MessageStatus.READ, MessageStatus.PLAYED)
+
+    @property
+    def media_inline(self) -> bool:
+        """The page shows the file itself (raster image, audio, video); else a download link."""
+        return media_mime_inline(self.media_mime)
 
 
 class StatusBacklog(TenantModel):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.tenancy import tenant_get_or_404, tenant_required
 from clinicrm.messaging import selectors
+from clinicrm.messaging.mediatypes import SNIFF_BYTES, media_mime_decide, media_mime_inline
 from clinicrm.messaging.models import MediaStatus, Message, Thread
 from clinicrm.messaging.services import message_send, realtime_event_emit, thread_mark_read
 from clinicrm.messaging.services.outbox import thread_window_open
@@ -206,9 +207,18 @@ def thread_send(request: HttpRequest, thread_key: str) -> HttpResponse:
     return response
 
 
+# Every file answer: the browser must not guess a type, and whatever it is, it runs nothing and
+# fetches nothing (a sandboxed, opaque origin), even opened directly in a tab.
+MEDIA_CSP = "sandbox; default-src 'none'"
+
+
 @require_GET
 def media(request: HttpRequest, token: str) -> HttpResponseBase:
-    """Serve a message's stored media for a valid signed token (see signing.py)."""
+    """Serve a message's stored media for a valid signed token (see signing.py).
+
+    The type is decided again from the file's bytes (mediatypes.py), never read from the row:
+    only raster images, audio and video are served inline, everything else as an attachment.
+    """
     found = media_token_read(token)
     if found is None:
         raise Http404("Link expirado ou inválido.")
@@ -218,7 +228,7 @@ def media(request: HttpRequest, token: str) -> HttpResponseBase:
         raise Http404("Não encontrado.")
     message = (
         Message.objects.filter(pk=message_id, tenant_id=tenant_id, media_status=MediaStatus.STORED)
-        .only("media_path", "media_mime", "media_filename")
+        .only("kind", "media_path", "media_filename")
         .first()
     )
     if message is None or not message.media_path:
@@ -227,11 +237,16 @@ def media(request: HttpRequest, token: str) -> HttpResponseBase:
         handle = default_storage.open(message.media_path, "rb")
     except OSError as exc:
         raise Http404("Não encontrado.") from exc
+    head = handle.read(SNIFF_BYTES)
+    handle.seek(0)
+    mime = media_mime_decide(kind=message.kind, head=head, filename=message.media_filename)
     response = FileResponse(
         handle,
-        content_type=message.media_mime or "application/octet-stream",
+        content_type=mime,
+        as_attachment=not media_mime_inline(mime),
         filename=message.media_filename or "",
     )
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
     return response

@@ -1,4 +1,5 @@
 """Media in a conversation, in a real browser: inline image/audio/document through signed URLs,
+an "image" whose bytes are HTML offered only as a download,
 a failed download's placeholder whose "Tentar novamente" swaps in a spinner and then the video
 (fake Evolution over real HTTP), and a photo with caption sent from the send box."""
 
@@ -19,6 +20,7 @@ from clinicrm.devtools.fake_evolution.testing import (  # noqa: F401  (fixture)
     fake_evolution,
 )
 from clinicrm.integrations.evolution.tests.helpers import make_channel
+from clinicrm.messaging.mediatypes import OCTET_STREAM
 from clinicrm.messaging.models import Direction, MediaStatus, Message, MessageStatus, Thread
 from clinicrm.messaging.services.media import media_save, message_media_fetch
 from conftest import PASSWORD, make_user
@@ -86,7 +88,7 @@ def _msg(tenant, channel, key, n, **fields) -> Message:
 
 
 def _stored(tenant, content: bytes, mime: str, name: str) -> dict:
-    path = media_save(tenant=tenant, content=content, mime=mime, filename=name)
+    path = media_save(tenant=tenant, content=content, mime=mime)
     return {
         "media_status": MediaStatus.STORED,
         "media_path": path,
@@ -120,8 +122,12 @@ def test_media_in_a_conversation(
          **_stored(tenant, b"OggS" + b"\x00" * 400, "audio/ogg", "audio.ogg"))  # fmt: skip
     _msg(tenant, channel, key, 4, kind="document",
          **_stored(tenant, PDF, "application/pdf", "exame-sangue.pdf"))  # fmt: skip
+    # An "image" whose bytes are HTML: stored as application/octet-stream, offered as a download.
+    page_bytes = b"<html><script>alert(1)</script></html>"
+    disguised = _msg(tenant, channel, key, 5, kind="image",
+                     **_stored(tenant, page_bytes, OCTET_STREAM, "foto.html"))  # fmt: skip
     video = _msg(
-        tenant, channel, key, 5, kind="video", body="Como está a cicatrização",
+        tenant, channel, key, 6, kind="video", body="Como está a cicatrização",
         media_status=MediaStatus.FAILED, media_mime="video/mp4",
         media_ref={"id": "VIDEO0001", "key": {"id": "VIDEO0001"}},
     )  # fmt: skip
@@ -146,6 +152,15 @@ def test_media_in_a_conversation(
     assert image_ok == 320  # served through the signed URL
     expect(timeline.locator("audio.bubble-media")).to_have_count(1)
     expect(timeline.get_by_text("exame-sangue.pdf")).to_be_visible()
+    expect(page.locator(f"#media-{disguised.pk} a.media-document")).to_contain_text("foto.html")
+    expect(page.locator(f"#media-{disguised.pk} img")).to_have_count(0)
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.reload()
+        page.locator(f"#msg-{disguised.pk}").scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / f"media-thread-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.reload()
     placeholder = page.locator(f"#media-{video.pk}")
     expect(placeholder).to_contain_text("Não foi possível baixar vídeo.")
     page.locator(f"#msg-{video.pk}").scroll_into_view_if_needed()

@@ -104,7 +104,9 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             status_rank=STATUS_RANK[status],
             provider_timestamp=inbound.timestamp,
             media_status=MediaStatus.PENDING if media else MediaStatus.NONE,
-            media_mime=(media.mime if media else "")[:120],
+            # Decided from the bytes once they are stored (services/media.py), never taken
+            # from the sender's claim.
+            media_mime="",
             media_filename=(media.filename if media else "")[:255],
             media_size=media.size if media else None,
             media_ref=dict(media.ref) if media else {},

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant
+from clinicrm.messaging.mediatypes import SNIFF_BYTES, media_mime_decide
 from clinicrm.messaging.models import MediaStatus, Message
 from clinicrm.messaging.providers import MediaFetchError, provider_for
 from clinicrm.messaging.services.realtime import KIND_MEDIA, realtime_event_emit
@@ -23,66 +24,41 @@ logger = logging.getLogger(__name__)
 
 MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's limit per message
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-ALLOWED_MIME_PREFIXES = ("image/", "audio/", "video/")
-ALLOWED_MIME_TYPES = frozenset(
-    {
-        "application/pdf",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.ms-excel",
-        "text/vcard",
-        "text/x-vcard",
-        "text/plain",
-    }
-)
-
-
-def media_mime_allowed(mime: str) -> bool:
-    base = (mime or "").split(";", 1)[0].strip().lower()
-    return base.startswith(ALLOWED_MIME_PREFIXES) or base in ALLOWED_MIME_TYPES
 
 
 def media_check(*, size: int, mime: str) -> None:
-    """Raise ApplicationError (pt-BR) when a file breaks the type or size limits."""
-    if not media_mime_allowed(mime):
-        raise ApplicationError("Tipo de arquivo não suportado pelo WhatsApp.", field="media")
-    limit = MAX_IMAGE_BYTES if mime.lower().startswith("image/") else MAX_MEDIA_BYTES
+    """Raise ApplicationError (pt-BR) when a file is over the size limit of its (decided) type."""
+    limit = MAX_IMAGE_BYTES if mime.startswith("image/") else MAX_MEDIA_BYTES
     if size > limit:
         raise ApplicationError(
             f"Arquivo grande demais (máximo {limit // (1024 * 1024)} MB).", field="media"
         )
 
 
-def media_save(*, tenant: Tenant, content: bytes, mime: str, filename: str = "") -> str:
-    """Write bytes to private storage; returns the path `<tenant>/<yyyy>/<mm>/<uuid>.<ext>`."""
-    base_mime = (mime or "").split(";", 1)[0].strip().lower()
-    ext = ""
-    if "." in filename:
-        ext = "." + filename.rsplit(".", 1)[1].lower()[:8]
-    if not ext or not ext[1:].isalnum():
-        ext = mimetypes.guess_extension(base_mime) or ".bin"
+def media_save(*, tenant: Tenant, content: bytes, mime: str) -> str:
+    """Write bytes to private storage; returns the path `<tenant>/<yyyy>/<mm>/<uuid>.<ext>`.
+
+    The extension follows the decided type, never the sender's file name.
+    """
+    ext = mimetypes.guess_extension(mime) or ".bin"
     now = timezone.now()
     path = f"{tenant.pk}/{now:%Y}/{now:%m}/{uuid.uuid4().hex}{ext}"
     return default_storage.save(path, ContentFile(content))
 
 
-def _store(*, message: Message, content: bytes, mime: str, filename: str) -> None:
-    mime = mime or message.media_mime
+def _store(*, message: Message, content: bytes, filename: str) -> None:
+    filename = (filename or message.media_filename)[:255]
+    # The type comes from the bytes and the message kind (mediatypes.py), whatever the sender or
+    # the provider's download said.
+    mime = media_mime_decide(kind=message.kind, head=content[:SNIFF_BYTES], filename=filename)
     media_check(size=len(content), mime=mime)
-    path = media_save(
-        tenant=message.tenant,
-        content=content,
-        mime=mime,
-        filename=filename or message.media_filename,
-    )
+    path = media_save(tenant=message.tenant, content=content, mime=mime)
     Message.objects.filter(pk=message.pk).update(
         media_status=MediaStatus.STORED,
         media_path=path,
-        media_mime=mime[:120],
+        media_mime=mime,
         media_size=len(content),
-        media_filename=(filename or message.media_filename)[:255],
+        media_filename=filename,
         updated_at=timezone.now(),
     )
 
@@ -98,7 +74,7 @@ def message_media_accept(*, message: Message, inline: bytes | None) -> None:
     """Called by ingest: store bytes that came in the delivery, else enqueue the download."""
     if inline is not None:
         try:
-            _store(message=message, content=inline, mime=message.media_mime, filename="")
+            _store(message=message, content=inline, filename="")
         except ApplicationError:
             _media_failed(message=message, code="limits")
         return
@@ -118,12 +94,7 @@ def message_media_fetch(*, message_id: int) -> str:
     try:
         fetched = provider_for(message.channel).fetch_media(ref=message.media_ref)
         with transaction.atomic():
-            _store(
-                message=message,
-                content=fetched.content,
-                mime=fetched.mime,
-                filename=fetched.filename,
-            )
+            _store(message=message, content=fetched.content, filename=fetched.filename)
             _emit(message)
         return MediaStatus.STORED
     except (MediaFetchError, ApplicationError) as exc:

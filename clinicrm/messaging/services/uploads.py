@@ -5,8 +5,9 @@ Limits come from a table (`DEFAULT_OUTBOUND_MEDIA`, overridable with the setting
 audio OGG/AMR/3GP/AAC/MPEG <= 16 MB, video MP4/3GPP <= 16 MB, documents PDF/DOC(X)/XLS(X)/PPTX/TXT.
 WhatsApp itself takes documents up to 100 MB (Evolution sends them), but a Twilio message is
 capped at 16 MB, so kinds carry per-provider caps. The type is decided on the file's name and
-checked against its first bytes (the browser's Content-Type is the client's word, and Twilio
-refuses media whose bytes don't match the type we serve). Nothing is stored before every check
+must be what its bytes are (`mediatypes.py`, the same decision `/midia/` makes when serving it):
+the browser's Content-Type is the client's word, and Twilio refuses media whose bytes don't
+match the type we serve. Nothing is stored before every check
 passed, and a refused send (no channel, window closed, no credits) removes the stored file.
 """
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant, User
+from clinicrm.messaging.mediatypes import SNIFF_BYTES, media_mime_decide
 from clinicrm.messaging.models import Message, MessageKind, Provider
 from clinicrm.messaging.providers import OutboundMedia
 from clinicrm.messaging.services.outbox import channel_active_for, message_send
@@ -81,29 +83,6 @@ DEFAULT_OUTBOUND_MEDIA: dict[str, dict[str, Any]] = {
     },
 }
 
-# First bytes of each type (offset, signature). Types absent here (text) are checked otherwise.
-_ZIP = ((0, b"PK\x03\x04"),)
-_OLE = ((0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),)
-_FTYP = ((4, b"ftyp"),)
-_MAGIC: dict[str, tuple[tuple[int, bytes], ...]] = {
-    "image/jpeg": ((0, b"\xff\xd8\xff"),),
-    "image/png": ((0, b"\x89PNG\r\n\x1a\n"),),
-    "image/webp": ((8, b"WEBP"),),
-    "audio/ogg": ((0, b"OggS"),),
-    "audio/mpeg": ((0, b"ID3"), (0, b"\xff\xfb"), (0, b"\xff\xf3"), (0, b"\xff\xf2")),
-    "audio/mp4": _FTYP,
-    "audio/aac": ((0, b"\xff\xf1"), (0, b"\xff\xf9"), (0, b"ADIF")),
-    "audio/amr": ((0, b"#!AMR"),),
-    "video/mp4": _FTYP,
-    "video/3gpp": _FTYP,
-    "application/pdf": ((0, b"%PDF-"),),
-    "application/msword": _OLE,
-    "application/vnd.ms-excel": _OLE,
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _ZIP,
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _ZIP,
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": _ZIP,
-}
-
 NOT_ALLOWED_MESSAGE = (
     "Tipo de arquivo não aceito pelo WhatsApp. Envie imagem (JPG, PNG, WEBP), áudio (OGG, MP3, "
     "M4A, AAC, AMR), vídeo (MP4, 3GP) ou documento (PDF, DOC, DOCX, XLS, XLSX, PPTX, TXT)."
@@ -158,23 +137,6 @@ def media_rule_for(*, filename: str, provider: str) -> MediaRule:
     raise ApplicationError(NOT_ALLOWED_MESSAGE, field="media")
 
 
-def _looks_like(mime: str, head: bytes) -> bool:
-    if mime == "text/plain":
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            # A cut multi-byte character at the end of the sample is fine.
-            try:
-                head[:-3].decode("utf-8")
-            except UnicodeDecodeError:
-                return False
-        return b"\x00" not in head
-    signatures = _MAGIC.get(mime)
-    if not signatures:
-        return True
-    return any(head[off : off + len(sig)] == sig for off, sig in signatures)
-
-
 def _clean_filename(name: str, rule: MediaRule) -> str:
     """The name shown to the patient: no path, no control characters, an extension kept."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -205,9 +167,10 @@ def outbound_media_validate(
             field="media",
         )
     upload.seek(0)
-    head = upload.read(512)
+    head = upload.read(SNIFF_BYTES)
     upload.seek(0)
-    if not _looks_like(rule.mime, head):
+    # The bytes must be what the name says: a .jpg holding HTML or SVG is refused.
+    if media_mime_decide(kind=rule.kind, head=head, filename=name) != rule.mime:
         raise ApplicationError(MISMATCH_MESSAGE, field="media")
     if voice and rule.kind != "audio":
         raise ApplicationError(VOICE_NOT_AUDIO_MESSAGE, field="media")
