@@ -7,7 +7,7 @@
    a late generator (coordinated omission); it reports the offered and achieved rates, errors,
    p50/p95/p99/max, the generator's own lateness, peak RSS of granian's processes and the CPU
    per delivery of granian, PostgreSQL and the generator (/proc accounting).
-2. Worker: `manage.py db_worker` processes (default 2) drain the stored backlog into messages;
+2. Worker: `manage.py worker` processes (default 2) drain the stored backlog into messages;
    rate from the first processed event to the last (process start-up is not throughput).
 3. Baseline: the raw psycopg INSERT rate of a comparable row (one committed INSERT per row, like
    one webhook) into a scratch table, on the same machine in the same run.
@@ -445,7 +445,7 @@ def _drain(url: str, workers: int, timeout: float) -> dict[str, Any]:
             [
                 PYTHON,
                 "manage.py",
-                "db_worker",
+                "worker",
                 "--queue-name",
                 "webhooks",
                 "--interval",
@@ -612,7 +612,7 @@ def main() -> None:
 
     drain = _drain(args.url, args.workers, timeout=args.drain_timeout)
     connection.close()
-    print(f"\n== worker: {args.workers} x manage.py db_worker --queue-name webhooks ==")
+    print(f"\n== worker: {args.workers} x manage.py worker --queue-name webhooks ==")
     print(
         f"processed {drain['processed']}/{drain['expected']} events in {drain['elapsed']:.1f}s"
         f" (incl. start-up); steady rate"

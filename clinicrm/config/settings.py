@@ -131,6 +131,10 @@ else:
         }
     }
 
+# LISTEN sessions (realtime hub, task wake-up) need a direct server connection: set this when
+# DATABASE_URL points at a transaction-mode pooler such as PgBouncer (core/dbutil.py).
+DATABASE_DIRECT_URL = os.environ.get("DATABASE_DIRECT_URL", "")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "core:login"
@@ -185,6 +189,10 @@ TASKS = {
         "QUEUES": ["default", "webhooks", "sends"],
     }
 }
+# `manage.py worker` and `manage.py scheduler` beat this often; a worker silent for
+# PROCESS_STALE_SECONDS is dead and the reaper re-queues its running task (core/heartbeats.py).
+PROCESS_HEARTBEAT_SECONDS = float(os.environ.get("PROCESS_HEARTBEAT_SECONDS", "10"))
+PROCESS_STALE_SECONDS = float(os.environ.get("PROCESS_STALE_SECONDS", "30"))
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CSP = {

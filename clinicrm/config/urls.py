@@ -13,6 +13,5 @@ urlpatterns = [
     path("", include("clinicrm.credits.urls")),
     path("", include("clinicrm.messaging.urls")),
     path("", include("clinicrm.saas.urls")),
-    path("", include("clinicrm.automation.urls")),
     path("", include("clinicrm.devtools.urls")),
 ]

@@ -5,3 +5,10 @@ class CoreConfig(AppConfig):
     name = "clinicrm.core"
     label = "core"
     verbose_name = "Núcleo"
+
+    def ready(self) -> None:
+        from django.tasks.signals import task_enqueued
+
+        from clinicrm.core.task_wakeup import on_task_enqueued
+
+        task_enqueued.connect(on_task_enqueued, dispatch_uid="clinicrm.core.task_wakeup")

@@ -190,3 +190,63 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ScheduledRun(models.Model):
+    """Periodic work: one row per (job name, slot) is the lock that makes a slot run once.
+
+    The scheduler (`core.scheduler`) computes the current slot of every registered job (the UTC
+    start of the interval that contains "now", aligned on the epoch) and, in one transaction,
+    inserts this row and enqueues the job's task. The unique constraint turns a second
+    scheduler's insert for the same slot into an IntegrityError, so any number of schedulers can
+    run without double work, and the task row commits together with the slot row (or neither).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    job_name = models.CharField(max_length=100)
+    slot = models.DateTimeField(help_text="UTC start of the job's interval that this run covers.")
+    task_result_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "scheduled_runs"
+        ordering = ["-slot", "job_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job_name", "slot"], name="scheduled_runs_job_slot_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} @ {self.slot.isoformat()}"
+
+
+class ProcessKind(models.TextChoices):
+    WORKER = "worker", "Worker"
+    SCHEDULER = "scheduler", "Scheduler"
+
+
+class ProcessHeartbeat(models.Model):
+    """A running task worker or scheduler says it is alive every few seconds.
+
+    The id of a worker's row is its django-tasks-db worker id, the one the package appends to a
+    task row's `worker_ids` when it claims it: a RUNNING task whose worker's heartbeat is stale
+    was orphaned by a dead process, and the reaper re-queues it within about a minute instead of
+    waiting for a timeout. Rows are never deleted on exit (a process killed mid-task cannot);
+    a clean exit sets `stopped_at`, and housekeeping prunes the long-silent ones.
+    """
+
+    id = models.CharField(max_length=64, primary_key=True)
+    kind = models.CharField(max_length=20, choices=ProcessKind.choices)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "process_heartbeats"
+        ordering = ["kind", "-beat_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"

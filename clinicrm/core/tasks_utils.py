@@ -6,9 +6,11 @@ Retries: the package runs a task once and records SUCCESSFUL or FAILED. `task_re
 then lets the current attempt fail with its real exception, so every attempt keeps its traceback.
 
 Reaper: a worker killed mid-task (OOM, deploy, power) leaves its row RUNNING forever.
-`tasks_reap_stuck` marks such rows FAILED with a conditional UPDATE (only the caller that flips
-the row from RUNNING wins, so two reapers never resurrect a task twice) and enqueues one fresh copy
-carrying the old worker ids, whose count is the attempt number the package itself reports
+`tasks_reap_stuck` finds such rows by the worker's heartbeat (`core.heartbeats`: stale after 30 s,
+so a killed worker's task is re-queued within about a minute), or by age for workers without one;
+it marks them FAILED with a conditional UPDATE (only the caller that flips the row from RUNNING
+wins, so two reapers never resurrect a task twice) and enqueues one fresh copy carrying the old
+worker ids, whose count is the attempt number the package itself reports
 (`TaskResult.attempts`). Past `max_attempts` the row stays FAILED: a task that keeps killing its
 worker must not loop forever. Tasks must be idempotent anyway: a slow-but-alive worker may still
 finish the original after the copy ran.
@@ -25,6 +27,10 @@ from django.tasks import Task, TaskResult, TaskResultStatus
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from clinicrm.core.heartbeats import stale_after as heartbeat_stale_after
+from clinicrm.core.models import ProcessHeartbeat, ScheduledRun
+from clinicrm.core.task_wakeup import task_wakeup_send
+
 logger = logging.getLogger(__name__)
 
 RETRY_ATTEMPT_KWARG = "_attempt"
@@ -32,6 +38,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BASE_DELAY = dt.timedelta(seconds=30)
 DEFAULT_MAX_DELAY = dt.timedelta(hours=1)
 WORKER_LOST_EXCEPTION = "clinicrm.core.tasks_utils.WorkerLostError"
+# Workers without a heartbeat: a task RUNNING this long is presumed orphaned.
+LEGACY_RUNNING_TIMEOUT = dt.timedelta(minutes=15)
 
 
 class WorkerLostError(Exception):
@@ -144,58 +152,110 @@ def _accepts_kwarg(func: Callable[..., Any], name: str) -> bool:
     )
 
 
-def tasks_reap_stuck(*, older_than: dt.timedelta, max_attempts: int = 3) -> int:
-    """Fail RUNNING rows started before `now - older_than` and enqueue one fresh copy of each.
+def tasks_reap_stuck(
+    *,
+    stale_after: dt.timedelta | None = None,
+    older_than: dt.timedelta = LEGACY_RUNNING_TIMEOUT,
+    max_attempts: int = 3,
+) -> int:
+    """Fail RUNNING rows whose worker is gone and enqueue one fresh copy of each.
 
-    Returns how many copies were enqueued. Safe to run concurrently from several processes.
+    A worker with a heartbeat (`manage.py worker`) is gone when its heartbeat is older than
+    `stale_after`; a worker without one (a plain `db_worker`, a test worker) when its task has been
+    RUNNING for longer than `older_than`. Returns how many copies were enqueued. Safe to run
+    concurrently from several processes.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    stale_after = stale_after or heartbeat_stale_after()
+    now = timezone.now()
+    running = list(
+        DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list(
+            "id", "worker_ids", "started_at"
+        )[:500]
+    )
+    last_worker = {row_id: (ids or [""])[-1] for row_id, ids, _ in running}
+    beats = dict(
+        ProcessHeartbeat.objects.filter(id__in=set(last_worker.values())).values_list(
+            "id", "beat_at"
+        )
+    )
+    requeued = 0
+    for row_id, _, started_at in running:
+        beat = beats.get(last_worker[row_id])
+        if beat is not None:
+            if beat >= now - stale_after:
+                continue
+            reason = f"worker heartbeat silent since {beat.isoformat()}"
+        elif started_at is None or started_at >= now - older_than:
+            continue
+        else:
+            reason = f"worker did not finish within {older_than}"
+        if task_requeue_orphan(
+            result_id=row_id, started_at=started_at, reason=reason, max_attempts=max_attempts
+        ):
+            requeued += 1
+    return requeued
+
+
+def task_requeue_orphan(
+    *, result_id: Any, started_at: dt.datetime | None, reason: str, max_attempts: int = 3
+) -> bool:
+    """Mark a RUNNING row (claimed at `started_at`) FAILED and enqueue one fresh copy.
+
+    The conditional UPDATE decides: only the caller that flips the row from RUNNING wins, and a
+    row re-claimed meanwhile (another `started_at`) is left alone. Returns whether a copy was
+    enqueued (not past `max_attempts`: a task that keeps killing its worker must not loop).
     """
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
-    cutoff = now - older_than
-    stuck = list(
-        DBTaskResult.objects.filter(
-            status=TaskResultStatus.RUNNING, started_at__lt=cutoff
-        ).values_list("id", flat=True)[:500]
-    )
-    requeued = 0
-    for result_id in stuck:
-        with transaction.atomic():
-            claimed = DBTaskResult.objects.filter(
-                id=result_id, status=TaskResultStatus.RUNNING, started_at__lt=cutoff
-            ).update(
-                status=TaskResultStatus.FAILED,
-                finished_at=now,
-                exception_class_path=WORKER_LOST_EXCEPTION,
-                traceback=f"{WORKER_LOST_EXCEPTION}: worker did not finish within {older_than}",
-            )
-            if not claimed:
-                continue  # another reaper (or the worker itself) got there first
-            row = DBTaskResult.objects.get(id=result_id)
-            attempts = len(row.worker_ids or [])
-            if attempts >= max_attempts:
-                logger.error(
-                    "task %s (%s) lost its worker %d times; not re-enqueued",
-                    row.task_path,
-                    row.id,
-                    attempts,
-                )
-                continue
-            copy = DBTaskResult.objects.create(
-                args_kwargs=row.args_kwargs,
-                priority=row.priority,
-                task_path=row.task_path,
-                queue_name=row.queue_name,
-                backend_name=row.backend_name,
-                run_after=now,
-                worker_ids=list(row.worker_ids or []),
-            )
-            logger.warning(
-                "task %s (%s) stuck RUNNING since %s; re-enqueued as %s",
+    with transaction.atomic():
+        claimed = DBTaskResult.objects.filter(
+            id=result_id, status=TaskResultStatus.RUNNING, started_at=started_at
+        ).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path=WORKER_LOST_EXCEPTION,
+            traceback=f"{WORKER_LOST_EXCEPTION}: {reason}",
+        )
+        if not claimed:
+            return False  # another reaper (or the worker itself) got there first
+        row = DBTaskResult.objects.get(id=result_id)
+        attempts = len(row.worker_ids or [])
+        if attempts >= max_attempts:
+            logger.error(
+                "task %s (%s) lost its worker %d times; not re-enqueued",
                 row.task_path,
                 row.id,
-                row.started_at,
-                copy.id,
+                attempts,
             )
-            requeued += 1
-    return requeued
+            return False
+        copy = DBTaskResult.objects.create(
+            args_kwargs=row.args_kwargs,
+            priority=row.priority,
+            task_path=row.task_path,
+            queue_name=row.queue_name,
+            backend_name=row.backend_name,
+            run_after=now,
+            worker_ids=list(row.worker_ids or []),
+        )
+        task_wakeup_send()
+    logger.warning(
+        "task %s (%s) orphaned (%s); re-enqueued as %s", row.task_path, row.id, reason, copy.id
+    )
+    return True
+
+
+def housekeeping_prune(*, keep: dt.timedelta) -> dict[str, int]:
+    """Delete slot rows, successful task rows and silent heartbeats older than `keep`; failed
+    task rows stay for triage."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - keep
+    runs, _ = ScheduledRun.objects.filter(slot__lt=cutoff).delete()
+    results, _ = DBTaskResult.objects.filter(
+        status=TaskResultStatus.SUCCESSFUL, finished_at__lt=cutoff
+    ).delete()
+    beats, _ = ProcessHeartbeat.objects.filter(beat_at__lt=cutoff).delete()
+    return {"scheduled_runs": runs, "task_results": results, "heartbeats": beats}

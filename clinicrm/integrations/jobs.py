@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from clinicrm.automation.scheduler import job_register
+from clinicrm.core.scheduler import job_register
 from clinicrm.integrations.tasks import inbound_events_retry_due_task
 
 # A webhook delivery still pending after this long lost its task (dead worker): enqueue it again.

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from clinicrm.automation.scheduler import job_register
+from clinicrm.core.scheduler import job_register
 from clinicrm.messaging.tasks import message_reconcile_task, realtime_events_prune_task
 
 # Settles sends whose outcome was unclear (timeouts, a worker killed mid-send): each run asks the

@@ -101,7 +101,7 @@ def test_demo_children_are_the_web_server_worker_scheduler_and_fakes(tmp_path):
     assert web[0].endswith("granian")
     assert web[web.index("--interface") + 1] == "asginl"
     assert web[-1] == "clinicrm.config.asgi:application"
-    assert by_name["worker"].argv[2:] == ["db_worker", "--queue-name", "*", "--no-reload"]
+    assert by_name["worker"].argv[2:] == ["worker", "--queue-name", "*", "--no-reload"]
     assert by_name["scheduler"].argv[2:] == ["scheduler"]
     assert ports["web"] == 8000
     env = by_name["web"].env

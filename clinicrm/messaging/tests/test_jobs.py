@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from clinicrm.automation.scheduler import jobs_all, scheduler_tick
+from clinicrm.core.scheduler import jobs_all, scheduler_tick
 from clinicrm.messaging.tasks import message_reconcile_task, realtime_events_prune_task
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, 30, tzinfo=dt.UTC)

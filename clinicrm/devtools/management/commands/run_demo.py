@@ -245,7 +245,7 @@ def demo_children(*, host: str, port: int, base_dir: Path) -> tuple[list[Child],
             ],
             env,
         ),
-        Child("worker", [python, manage, "db_worker", "--queue-name", "*", "--no-reload"], env),
+        Child("worker", [python, manage, "worker", "--queue-name", "*", "--no-reload"], env),
         Child("scheduler", [python, manage, "scheduler"], env),
     ]
     ports = {"web": port}

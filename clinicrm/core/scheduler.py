@@ -2,7 +2,7 @@
 
 Apps register jobs in a `jobs.py` module (auto-discovered, like admin.py):
 
-    from clinicrm.automation.scheduler import job_register
+    from clinicrm.core.scheduler import job_register
     job_register(name="reminders.send_due", interval=dt.timedelta(minutes=5), task=send_due_task)
 
 `scheduler_tick` enqueues every job whose current slot has no `ScheduledRun` row yet. Slots are
@@ -22,7 +22,7 @@ from django.tasks import Task
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from clinicrm.automation.models import ScheduledRun
+from clinicrm.core.models import ScheduledRun
 
 logger = logging.getLogger(__name__)
 

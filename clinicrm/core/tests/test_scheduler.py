@@ -1,7 +1,6 @@
 """The scheduler runs each job once per slot, even with several schedulers at once."""
 
 import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,13 +8,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from clinicrm.automation.models import ScheduledRun
-from clinicrm.automation.scheduler import jobs_all, scheduled_run_claim, scheduler_tick, slot_start
-from clinicrm.automation.tasks import tasks_reap_stuck_task
+from clinicrm.core.models import ScheduledRun
+from clinicrm.core.scheduler import jobs_all, scheduled_run_claim, scheduler_tick, slot_start
+from clinicrm.core.tasks import tasks_reap_stuck_task
+from clinicrm.core.tests.processes import subprocess_env
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, 30, tzinfo=dt.UTC)
 REAPER = "tasks.reap_stuck"
@@ -34,9 +33,9 @@ def test_slots_are_aligned_on_the_epoch_in_utc():
     assert day == dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
 
-def test_the_reaper_is_registered_every_minute():
+def test_the_reaper_is_registered_every_half_minute():
     job = jobs_all()[REAPER]
-    assert job.interval == dt.timedelta(minutes=1)
+    assert job.interval == dt.timedelta(seconds=30)
     assert job.task is tasks_reap_stuck_task
 
 
@@ -46,7 +45,7 @@ def test_two_ticks_in_the_same_slot_enqueue_once():
     assert scheduler_tick(now=NOON + dt.timedelta(seconds=20), jobs=reaper_only()) == []
 
     run = ScheduledRun.objects.get()
-    assert run.slot == dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    assert run.slot == dt.datetime(2026, 3, 2, 12, 0, 30, tzinfo=dt.UTC)
     task_row = DBTaskResult.objects.get()
     assert str(task_row.id) == run.task_result_id
     assert task_row.task_path == tasks_reap_stuck_task.module_path
@@ -76,20 +75,7 @@ def test_scheduler_command_once_enqueues_once():
     assert ScheduledRun.objects.filter(job_name=REAPER).count() == 1
     row = DBTaskResult.objects.get()
     assert row.status == TaskResultStatus.READY
-    assert row.args_kwargs["kwargs"] == {"older_than_seconds": 900}
-
-
-def subprocess_env() -> dict[str, str]:
-    """Environment for a child `manage.py` that must use this test's database."""
-    env = dict(os.environ)
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(db["NAME"])
-    else:
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        env["DATABASE_URL"] = f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    return env
+    assert row.args_kwargs["kwargs"] == {"stale_after_seconds": 30, "older_than_seconds": 900}
 
 
 @pytest.mark.concurrency
