@@ -14,6 +14,12 @@ Design of the WhatsApp ledger:
 * Replays are harmless because the database refuses a second row for the same cause:
   one `purchase` row per purchase, one `adjustment` row per purchase (the reversal of a refunded
   payment), and one `usage` and one `refund` row per conversation message.
+* The database keeps the rows honest (django-hordak's habit): a CHECK gives each kind its sign
+  (usage < 0; purchase, refund, top-up > 0; an adjustment may go either way, and the reversal of
+  a refunded purchase whose credits were all used is a zero that marks it reversed), the causes
+  are PROTECTed (a purchase or an admin named by a row cannot be deleted), and on PostgreSQL a
+  trigger refuses any UPDATE or DELETE of a row (migration 0002). The SQL the ORM cannot say
+  lives in `credits/sql.py`; the hourly job `credits.ledger_check` compares balance and sum.
 
 Add-on credits (`addon_credits`, one row per tenant and add-on type) follow the same pattern, with
 hourly/daily consumption windows, expiry and `balance_before`/`balance_after` on every
@@ -199,11 +205,15 @@ class TransactionKind(models.TextChoices):
     ADJUSTMENT = "adjustment", "Ajuste"
 
 
+# Kinds that only ever add credits (the CHECK below gives them a positive amount).
+CREDITING_KINDS = (TransactionKind.PURCHASE, TransactionKind.REFUND, TransactionKind.TOPUP_MANUAL)
+
+
 class CreditTransaction(TenantModel):
     """One append-only movement of WhatsApp credits (`amount` is negative for usage/removal).
 
-    `conversation_message_id` will reference `conversation_messages.id` (bigint) once the
-    messaging app exists; it is a plain bigint column until then.
+    `conversation_message_id` is `conversation_messages.id` (bigint) as a plain column: the
+    ledger sits below messaging and must not depend on its tables.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -211,11 +221,12 @@ class CreditTransaction(TenantModel):
     amount = models.IntegerField()
     balance_after = models.IntegerField()
     conversation_message_id = models.BigIntegerField(null=True, blank=True)
+    # PROTECT: a row's cause is part of the record; it cannot vanish (nor be set to NULL).
     purchase = models.ForeignKey(
         CreditPurchase,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         db_column="purchase_id",
         related_name="transactions",
     )
@@ -223,7 +234,7 @@ class CreditTransaction(TenantModel):
         User,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         db_column="admin_id",
         related_name="+",
     )
@@ -239,6 +250,12 @@ class CreditTransaction(TenantModel):
             models.CheckConstraint(
                 condition=Q(kind__in=TransactionKind.values),
                 name="whatsapp_credits_transactions_kind_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=TransactionKind.USAGE, amount__lt=0)
+                | Q(kind__in=CREDITING_KINDS, amount__gt=0)
+                | Q(kind=TransactionKind.ADJUSTMENT),
+                name="wct_amount_sign_per_kind_chk",
             ),
             # A purchase is credited at most once ...
             models.UniqueConstraint(

@@ -25,11 +25,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicrm.core.errors import ApplicationError
-from clinicrm.core.models import Notification, Tenant, User
+from clinicrm.core.models import Tenant, User
 from clinicrm.core.services import audit_log_record
 from clinicrm.core.timeutils import SAO_PAULO, local_today
 from clinicrm.credits.models import CreditPackage, CreditPurchase, PurchaseStatus, TransactionKind
 from clinicrm.credits.services import credits_add, credits_purchase_reverse
+from clinicrm.credits.services._notify import staff_notify
 from clinicrm.integrations.asaas import constants as asaas_c
 from clinicrm.integrations.asaas.client import (
     MSG_BELOW_MINIMUM,
@@ -262,19 +263,12 @@ def _staff_flag(*, purchase: CreditPurchase, title: str, body: str, details: dic
         obj=purchase,
         details=details,
     )
-    staff = User.objects.filter(is_staff=True, is_active=True).values_list("pk", flat=True)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                tenant=purchase.tenant,
-                user_id=pk,
-                kind="credits.refund_review",
-                title=title,
-                body=body,
-                url="/saas/addons",
-            )
-            for pk in staff
-        ]
+    staff_notify(
+        tenant=purchase.tenant,
+        kind="credits.refund_review",
+        title=title,
+        body=body,
+        url="/saas/addons",
     )
 
 

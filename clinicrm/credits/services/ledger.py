@@ -11,7 +11,8 @@ database transaction:
 * SQLite: UPDATE ... RETURNING, then the INSERT, inside `transaction.atomic()`; the IMMEDIATE
   transaction mode takes the write lock at BEGIN.
 
-The balance therefore never goes below zero (the CHECK constraint is the last guard) and always
+Both statements are built in `credits/sql.py` from one balance UPDATE. The balance therefore
+never goes below zero (the CHECK constraint is the last guard) and always
 equals the sum of the rows. Replays are answered with the row already stored for the same cause:
 the partial unique indexes of `CreditTransaction` make the second insert fail, which undoes the
 balance change too, and the existing row is returned.
@@ -29,6 +30,7 @@ from django.utils import timezone
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant, User
 from clinicrm.core.services import audit_log_record
+from clinicrm.credits import sql
 from clinicrm.credits.errors import InsufficientCredits
 from clinicrm.credits.models import (
     CreditBalance,
@@ -45,16 +47,6 @@ ADDABLE_KINDS = frozenset(
 _PURCHASED_KINDS = frozenset({TransactionKind.PURCHASE, TransactionKind.TOPUP_MANUAL})
 _MAX_MOVEMENT = 10_000_000
 
-_UPDATE_SQL = (
-    "UPDATE whatsapp_credits_balance"
-    " SET balance = balance + %s,"
-    " lifetime_purchased = lifetime_purchased + %s,"
-    " lifetime_used = lifetime_used + %s,"
-    " updated_at = %s"
-    " WHERE tenant_id = %s AND balance + %s >= 0"
-    " RETURNING balance, low_balance_threshold, low_balance_alerted_at"
-)
-
 
 def _check_amount(amount: Any, *, allow_negative: bool = False) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
@@ -64,19 +56,6 @@ def _check_amount(amount: Any, *, allow_negative: bool = False) -> int:
     if abs(amount) > _MAX_MOVEMENT:
         raise ApplicationError("Quantidade de créditos grande demais.", field="amount")
     return amount
-
-
-def _update_balance(
-    *, tenant: Tenant, amount: int, purchased: int, used: int, now: dt.datetime
-) -> tuple[int, int, Any] | None:
-    tenant_param = CreditBalance._meta.pk.get_db_prep_value(tenant.pk, connection)
-    now_param = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_SQL, [amount, purchased, used, now_param, tenant_param, amount])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return int(row[0]), int(row[1]), row[2]
 
 
 def credits_balance_get(*, tenant: Tenant) -> CreditBalance:
@@ -135,28 +114,6 @@ def _low_balance_track(
         ).update(low_balance_alerted_at=None)
 
 
-# PostgreSQL: one statement does both writes, so the balance row is held only for one round trip
-# plus COMMIT (this is what keeps the service near the raw-SQL baseline under contention).
-_PG_MOVE_SQL = (
-    "WITH b AS ("
-    " UPDATE whatsapp_credits_balance"
-    " SET balance = balance + %(amount)s,"
-    " lifetime_purchased = lifetime_purchased + %(purchased)s,"
-    " lifetime_used = lifetime_used + %(used)s,"
-    " updated_at = %(now)s"
-    " WHERE tenant_id = %(tenant)s AND balance + %(amount)s >= 0"
-    " RETURNING balance, low_balance_threshold, low_balance_alerted_at)"
-    " INSERT INTO whatsapp_credits_transactions"
-    " (tenant_id, kind, amount, balance_after, conversation_message_id, purchase_id, admin_id,"
-    " note, created_at)"
-    " SELECT %(tenant)s::uuid, %(kind)s::text, %(amount)s::integer, b.balance,"
-    " %(message)s::bigint, %(purchase)s::uuid, %(admin)s::uuid, %(note)s::text,"
-    " %(now)s::timestamptz FROM b"
-    " RETURNING id, balance_after, (SELECT low_balance_threshold FROM b),"
-    " (SELECT low_balance_alerted_at FROM b)"
-)
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Movement:
     """One movement as both database paths write it."""
@@ -187,33 +144,21 @@ class _Movement:
 
 
 def _write_postgresql(move: _Movement) -> tuple[CreditTransaction, int, Any] | None:
-    params: dict[str, Any] = {
-        "amount": move.amount,
-        "purchased": move.purchased,
-        "used": move.used,
-        "now": move.now,
-        "tenant": move.tenant.pk,
-        "kind": move.kind,
-        "message": move.message_id,
-        "purchase": move.purchase.pk if move.purchase is not None else None,
-        "admin": move.admin.pk if move.admin is not None else None,
-        "note": move.note,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_PG_MOVE_SQL, params)
-        result = cursor.fetchone()
-    if result is None:
+    # One statement does both writes, so the balance row is held only for one round trip plus
+    # COMMIT (this is what keeps the service near the raw-SQL baseline under contention).
+    row = CreditTransaction(balance_after=0, **move.row_fields())
+    written = sql.balance_move_recorded(row, purchased=move.purchased, used=move.used)
+    if written is None:
         return None
-    pk, after, threshold, alerted = result
-    row = CreditTransaction(id=pk, balance_after=after, **move.row_fields())
+    row.id, row.balance_after, threshold, alerted = written
     row._state.adding = False
     row._state.db = connection.alias
-    return row, int(threshold), alerted
+    return row, threshold, alerted
 
 
 def _write_generic(move: _Movement) -> tuple[CreditTransaction, int, Any] | None:
-    state = _update_balance(
-        tenant=move.tenant,
+    state = sql.balance_move(
+        tenant_id=move.tenant.pk,
         amount=move.amount,
         purchased=move.purchased,
         used=move.used,
