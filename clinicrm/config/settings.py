@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "clinicrm.integrations",
     "clinicrm.credits",
     "clinicrm.messaging",
+    "clinicrm.crm",
     "clinicrm.saas",
     "clinicrm.automation",
     "clinicrm.devtools",
