@@ -70,6 +70,8 @@ def _cpf(rng: random.Random) -> str:
 
 
 def _patients_copy(tenant_id: str, count: int, rng: random.Random) -> io.StringIO:
+    from clinicrm.core.search import search_text_of
+
     now = dt.datetime.now(dt.UTC).isoformat()
     buf = io.StringIO()
     for _ in range(count):
@@ -80,7 +82,7 @@ def _patients_copy(tenant_id: str, count: int, rng: random.Random) -> io.StringI
         archived = "\\N" if active else now
         buf.write(
             f"{tenant_id}\t{name}\t\t{cpf}\t{birth.isoformat()}\t\t{'t' if active else 'f'}"
-            f"\t{archived}\t{now}\t{now}\n"
+            f"\t{archived}\t{now}\t{now}\t{search_text_of(name)}\n"
         )
     buf.seek(0)
     return buf
@@ -110,7 +112,7 @@ def generate(*, tenants: int, patients: int, seed: int = 7) -> list[str]:
                 raw = cur.cursor  # psycopg cursor: COPY is the fast path for 50,000 rows
                 with raw.copy(
                     "COPY patients (tenant_id, full_name, social_name, cpf, birth_date, notes,"
-                    " is_active, archived_at, created_at, updated_at) FROM STDIN"
+                    " is_active, archived_at, created_at, updated_at, search_text) FROM STDIN"
                 ) as copy:
                     copy.write(_patients_copy(str(tenant.pk), patients, rng).getvalue())
                 cur.execute(

@@ -18,6 +18,7 @@ from clinicrm.agenda.models import Appointment, AppointmentStatus, AvailabilityR
 from clinicrm.core.models import Tenant
 from clinicrm.core.timeutils import SAO_PAULO, local_datetime
 from clinicrm.people.models import Patient, Professional
+from clinicrm.people.selectors import ListFilters, patient_list
 
 
 @dataclass(frozen=True)
@@ -247,12 +248,12 @@ def availability_rule_list(
 
 
 def patient_suggestions(*, tenant: Tenant, query: str, limit: int = 15) -> list[Patient]:
-    """Active patients whose name contains `query`, by name (index tenant+is_active+full_name)."""
-    query = query.strip()
+    """Active patients matching `query`, by name: the patient list's search (accent- and
+    case-insensitive names on the trigram-indexed `search_text`, CPF/phone digits, e-mail)."""
+    query = " ".join(query.split())[:100]
     if len(query) < 2:
         return []
+    filters = ListFilters(query=query, status="active")
     return list(
-        Patient.objects.filter(tenant=tenant, is_active=True, full_name__icontains=query)
-        .only("id", "full_name", "social_name")
-        .order_by("full_name", "id")[:limit]
+        patient_list(tenant=tenant, filters=filters).only("id", "full_name", "social_name")[:limit]
     )

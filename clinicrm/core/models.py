@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 
+from clinicrm.core.search import search_fields_of
+
 models.CharField.register_lookup(Length)
 
 
@@ -132,6 +134,24 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class SearchIndexed(models.Model):
+    """A model with `SearchTextField` columns (see `core.search`): a save that names only some
+    fields also writes the search column of any source among them."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            names = set(update_fields)
+            for field in search_fields_of(type(self)):
+                if names & set(field.sources):
+                    names.add(field.name)
+            kwargs["update_fields"] = names
+        super().save(*args, **kwargs)
 
 
 class AuditLog(models.Model):

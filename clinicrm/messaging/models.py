@@ -20,6 +20,9 @@
   `message_reconcile` settles it.
   `media_mime` is decided from the stored file's bytes and the message kind (`mediatypes.py`),
   never taken from the sender's claim.
+- Threads and messages carry `search_text`, the accent- and case-folded copy of the contact
+  name + number (threads) or the body (messages) that searches compare (`core.search`);
+  PostgreSQL indexes it with trigrams (migration 0004).
 - `StatusBacklog`: a status that arrived before the message it refers to had its provider id
   (Evolution's `messages.update` can beat the send response); applied once the id is known.
 - `RealtimeEvent`: small per-tenant events (ids and statuses, never message text) whose
@@ -33,7 +36,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from clinicrm.core.models import TenantModel
+from clinicrm.core.models import SearchIndexed, TenantModel
+from clinicrm.core.search import SearchTextField
 from clinicrm.messaging.crypto import secrets_decrypt, secrets_encrypt
 from clinicrm.messaging.mediatypes import media_mime_inline
 
@@ -111,7 +115,7 @@ class Direction(models.TextChoices):
     OUTBOUND = "out", "Enviada"
 
 
-class Thread(TenantModel):
+class Thread(SearchIndexed, TenantModel):
     id = models.BigAutoField(primary_key=True)
     thread_key = models.CharField(max_length=40)
     # Latest raw provider address of the contact (JID `...@s.whatsapp.net`, WaId); sends use it.
@@ -130,6 +134,7 @@ class Thread(TenantModel):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_text = SearchTextField(sources=("contact_name", "thread_key"))
 
     class Meta:
         db_table = "conversation_threads"
@@ -195,7 +200,7 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
-class Message(TenantModel):
+class Message(SearchIndexed, TenantModel):
     id = models.BigAutoField(primary_key=True)
     channel = models.ForeignKey(Channel, on_delete=models.RESTRICT, related_name="messages")
     thread_key = models.CharField(max_length=40)
@@ -205,6 +210,7 @@ class Message(TenantModel):
     provider_message_id = models.CharField(max_length=128, null=True, blank=True)
     kind = models.CharField(max_length=20, choices=MessageKind.choices, default=MessageKind.TEXT)
     body = models.TextField(blank=True)
+    search_text = SearchTextField(sources=("body",))
     # Media: stored privately under <tenant>/<yyyy>/<mm>/; `media_ref` is the adapter's opaque
     # reference for (re)fetching it from the provider.
     media_status = models.CharField(

@@ -1,4 +1,10 @@
-"""Reads of messaging: thread lists, timelines, the SSE event feed."""
+"""Reads of messaging: thread lists, timelines, searches, the SSE event feed.
+
+Searches compare the folded `search_text` columns (`core.search`): accent- and case-insensitive,
+every word of the query a literal substring. Message text is only searched for words of at least
+MESSAGE_TERM_MIN characters: the trigram index cannot narrow shorter ones, and a scan of every
+message of a clinic is what the index is there to avoid.
+"""
 
 from typing import Any
 
@@ -6,22 +12,57 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, Sum
 
 from clinicrm.core.models import Tenant
+from clinicrm.core.search import search_digits, search_q, search_terms
 from clinicrm.messaging.models import Channel, Message, RealtimeEvent, Thread
+from clinicrm.people.models import Patient
 
 THREADS_PER_PAGE = 30
 TIMELINE_LIMIT = 200
 EVENTS_PER_TICK = 200
+MESSAGE_TERM_MIN = 3
+NUMBER_DIGITS_MIN = 4
+
+
+def _message_terms(terms: list[str]) -> bool:
+    return any(len(term) >= MESSAGE_TERM_MIN for term in terms)
+
+
+def messages_matching(*, tenant: Tenant, query: str) -> QuerySet[Message]:
+    """Messages of `tenant` whose text contains every word of `query` (unordered; none when no
+    word is long enough to search message text)."""
+    terms = search_terms(query)
+    if not _message_terms(terms):
+        return Message.objects.none()
+    return Message.objects.filter(search_q(terms), tenant=tenant)
+
+
+def thread_search_filter(*, tenant: Tenant, qs: QuerySet[Thread], query: str) -> QuerySet[Thread]:
+    """`qs` (threads of `tenant`) narrowed to those matching `query`: the contact's or the
+    linked patient's name, the number (a phone-shaped query of 4+ digits), or the text of any
+    of the thread's messages. Accent- and case-insensitive, `%`/`_` literal; an empty query
+    leaves `qs` as it is, a query of invisible characters matches nothing. Ordering, filters and
+    pagination stay the caller's."""
+    if not query.strip():
+        return qs
+    terms = search_terms(query)
+    if not terms:
+        return qs.none()
+    # Sub-selects rather than a join: each is served by its own trigram index and probed as a
+    # hash while the caller's ordered scan of threads runs.
+    patients = Patient.objects.filter(search_q(terms), tenant=tenant).values("pk")
+    condition = search_q(terms) | Q(patient_id__in=patients)
+    digits = search_digits(query)
+    if len(digits) >= NUMBER_DIGITS_MIN:
+        condition |= Q(search_text__contains=digits)
+    if _message_terms(terms):
+        keys = messages_matching(tenant=tenant, query=query).values("thread_key")
+        condition |= Q(thread_key__in=keys)
+    return qs.filter(condition)
 
 
 def thread_list(*, tenant: Tenant, search: str = "") -> QuerySet[Thread]:
-    qs = Thread.objects.filter(tenant=tenant).select_related("patient")
-    term = search.strip()
-    if term:
-        digits = "".join(ch for ch in term if ch.isdigit())
-        cond = Q(contact_name__icontains=term) | Q(patient__full_name__icontains=term)
-        if len(digits) >= 4:
-            cond |= Q(thread_key__contains=digits)
-        qs = qs.filter(cond)
+    qs: QuerySet[Thread] = Thread.objects.filter(tenant=tenant).select_related("patient")
+    qs = thread_search_filter(tenant=tenant, qs=qs, query=search)
     return qs.order_by("-last_message_at", "-id")
 
 

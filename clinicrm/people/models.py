@@ -7,12 +7,17 @@ seeded system types plus per-tenant ones). At most one primary per entity and ki
 by a partial unique index; the service that sets a primary unsets the others in the same
 transaction. Phones are stored canonical E.164 with the Brazilian mobile 9th digit restored;
 a provider's raw id (JID, @lid, WaId) is kept apart in `provider_raw_id`.
+
+Patients and professionals carry `search_text`, the accent- and case-folded copy of their
+searchable columns that every name search compares (`core.search`); PostgreSQL indexes it with
+trigrams (migration 0005).
 """
 
 from django.db import models
 from django.db.models import Q
 
-from clinicrm.core.models import TenantModel
+from clinicrm.core.models import SearchIndexed, TenantModel
+from clinicrm.core.search import SearchTextField
 
 
 class EntityType(models.TextChoices):
@@ -20,7 +25,7 @@ class EntityType(models.TextChoices):
     PROFESSIONAL = "professional", "Profissional"
 
 
-class Patient(TenantModel):
+class Patient(SearchIndexed, TenantModel):
     full_name = models.CharField("nome completo", max_length=200)
     social_name = models.CharField("nome social", max_length=200, blank=True)
     cpf = models.CharField("CPF", max_length=11, blank=True)
@@ -30,6 +35,7 @@ class Patient(TenantModel):
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_text = SearchTextField(sources=("full_name", "social_name"))
 
     class Meta:
         db_table = "patients"
@@ -44,7 +50,7 @@ class Patient(TenantModel):
                 name="patients_tenant_name_id_idx",
             ),
             models.Index(fields=["tenant", "cpf"], name="patients_tenant_cpf_idx"),
-            # PostgreSQL also gets trigram indexes for name search (migration 0004).
+            # PostgreSQL also gets a trigram index on (tenant, search_text) (migration 0005).
         ]
         constraints = [
             models.CheckConstraint(
@@ -56,7 +62,7 @@ class Patient(TenantModel):
         return self.full_name
 
 
-class Professional(TenantModel):
+class Professional(SearchIndexed, TenantModel):
     full_name = models.CharField("nome completo", max_length=200)
     specialty = models.CharField("especialidade", max_length=120, blank=True)
     council_registration = models.CharField("registro no conselho", max_length=40, blank=True)
@@ -69,6 +75,7 @@ class Professional(TenantModel):
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_text = SearchTextField(sources=("full_name", "specialty", "council_registration"))
 
     class Meta:
         db_table = "professionals"

@@ -3,7 +3,9 @@
 `patient_list` must stay fast with 50,000 patients per tenant: it filters by tenant first (every
 index starts with it), dispatches the search by the shape of the query (digits -> CPF/phone,
 "@" -> e-mail, otherwise name) instead of OR-ing every column, and brings the page's primary
-phone and e-mail as correlated subqueries of the same SELECT (one query, no N+1).
+phone and e-mail as correlated subqueries of the same SELECT (one query, no N+1). Names are
+searched accent- and case-insensitively on the folded `search_text` column, every word of the
+query as a literal substring (`core.search`; a trigram index serves it on PostgreSQL).
 """
 
 import contextlib
@@ -16,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant, TenantModel
+from clinicrm.core.search import DIGITS_QUERY, search_q, search_terms
 from clinicrm.people.entities import entity_type_of
 from clinicrm.people.models import (
     ContactEmail,
@@ -28,7 +31,6 @@ from clinicrm.people.phones import phone_canonicalize
 
 PAGE_SIZE = 25
 STATUSES = ("active", "archived", "all")
-_DIGITS_QUERY = re.compile(r"^[\d\s().+/\-]+$")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _contact_match(*, tenant: Tenant, entity_type: str, query: str) -> Q | None:
             email__startswith=query.lower(),
         )
         return Q(Exists(emails))
-    if _DIGITS_QUERY.match(query):
+    if DIGITS_QUERY.match(query):
         digits = re.sub(r"\D", "", query)
         if len(digits) < 4:
             return None
@@ -97,6 +99,13 @@ def _contact_match(*, tenant: Tenant, entity_type: str, query: str) -> Q | None:
         )
         return Q(Exists(phones))
     return None
+
+
+def _name_match(qs: QuerySet, query: str) -> QuerySet:
+    """Rows whose folded names contain every word of `query`; none for a query that folds to
+    nothing (only invisible characters)."""
+    terms = search_terms(query)
+    return qs.filter(search_q(terms)) if terms else qs.none()
 
 
 def patient_list(*, tenant: Tenant, filters: ListFilters | None = None) -> QuerySet[Patient]:
@@ -114,7 +123,7 @@ def patient_list(*, tenant: Tenant, filters: ListFilters | None = None) -> Query
             cpf = Q(cpf=digits) if len(digits) == 11 else Q(cpf__startswith=digits)
             qs = qs.filter(cpf | contact)
         else:
-            qs = qs.filter(Q(full_name__icontains=query) | Q(social_name__icontains=query))
+            qs = _name_match(qs, query)
     return qs.order_by("full_name", "id")
 
 
@@ -126,14 +135,8 @@ def professional_list(
     if filters.query:
         q = filters.query
         contact = _contact_match(tenant=tenant, entity_type=EntityType.PROFESSIONAL, query=q)
-        if contact is not None:
-            qs = qs.filter(contact)
-        else:
-            qs = qs.filter(
-                Q(full_name__icontains=q)
-                | Q(specialty__icontains=q)
-                | Q(council_registration__icontains=q)
-            )
+        # Name, specialty and council registration are all in `search_text`.
+        qs = qs.filter(contact) if contact is not None else _name_match(qs, q)
     return qs.order_by("full_name", "id")
 
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clinicrm.core.models import Tenant
+from clinicrm.core.search import search_text_of
 from clinicrm.messaging.models import Direction, Message, MessageKind, Thread
 from clinicrm.messaging.services.rows import row_insert
 
@@ -63,6 +64,8 @@ def thread_get_or_create(
         changes["contact_lid"] = contact_lid
     if contact_name and not thread.contact_name:
         changes["contact_name"] = contact_name[:200]
+    if "contact_name" in changes:
+        changes["search_text"] = search_text_of(changes["contact_name"], thread.thread_key)
     if changes:
         Thread.objects.filter(pk=thread.pk).update(**changes, updated_at=timezone.now())
         for name, value in changes.items():
@@ -71,7 +74,8 @@ def thread_get_or_create(
 
 
 # The same rules as `thread_get_or_create` on an existing row, as one upsert: the latest
-# provider addresses win, a name only fills a blank one, `updated_at` moves only on a change.
+# provider addresses win, a name only fills a blank one (and its folded search text with it),
+# `updated_at` moves only on a change.
 _T = "conversation_threads"
 _CHANGED = (
     f"((excluded.contact_raw_id <> '' AND excluded.contact_raw_id <> {_T}.contact_raw_id)"
@@ -86,6 +90,8 @@ _UPSERT_ACTION = (
     f" THEN excluded.contact_lid ELSE {_T}.contact_lid END,"
     f" contact_name = CASE WHEN {_T}.contact_name = ''"
     f" THEN excluded.contact_name ELSE {_T}.contact_name END,"
+    f" search_text = CASE WHEN {_T}.contact_name = ''"
+    f" THEN excluded.search_text ELSE {_T}.search_text END,"
     f" updated_at = CASE WHEN {_CHANGED} THEN excluded.updated_at ELSE {_T}.updated_at END"
 )
 

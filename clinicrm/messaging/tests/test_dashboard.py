@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from clinicrm.core.models import Role
+from clinicrm.core.tests.db_plans import captured_sql, query_plan
 from clinicrm.core.timeutils import local_datetime
 from clinicrm.messaging.dashboard import messages_month_counts
 from clinicrm.messaging.models import Direction, Message
@@ -81,29 +81,9 @@ def test_empty_month_is_zero(tenant):
 
 
 def test_month_count_query_uses_the_tenant_created_index(tenant, traffic):
-    with CaptureQueriesContext(connection) as captured:
-        messages_month_counts(tenant=tenant, today=TODAY)
-    (query,) = captured.captured_queries
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A handful of rows makes a sequential scan cheaper; ask whether the index CAN
-            # serve the query, and serve it alone (direction is in the index).
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            # On a handful of rows any index starting with tenant costs about the same and the
-            # planner's pick varies from run to run. Drop the other plain indexes inside the
-            # test's transaction (DDL is transactional here, the rollback restores them) so the
-            # plan shows whether OUR index serves the query, and serves it alone.
-            cursor.execute(
-                "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-                "WHERE x.indrelid = 'conversation_messages'::regclass AND NOT x.indisunique "
-                "AND i.relname <> 'messages_tenant_created_idx'"
-            )
-            for (name,) in cursor.fetchall():
-                cursor.execute(f'DROP INDEX "{name}"')
-            cursor.execute("EXPLAIN " + query["sql"])
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
-        plan = "\n".join(str(row) for row in cursor.fetchall())
+    sql = captured_sql(lambda: messages_month_counts(tenant=tenant, today=TODAY))
+    # Direction is in the index: it serves the query alone.
+    plan = query_plan(sql, table="conversation_messages", keep="messages_tenant_created_idx")
     assert "messages_tenant_created_idx" in plan, plan
     if connection.vendor == "postgresql":
         assert "Index Only Scan" in plan, plan
