@@ -6,11 +6,46 @@ extensions needs a privilege the database may not grant: then no index is made a
 still answer, by scanning. SQLite has no trigram index; its `search_text` is scanned.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import models
+from django.db import migrations, models
 
-from clinicrm.core.search import search_fields_of, search_text_of
+from clinicrm.core.search import SearchTextField, search_fields_of, search_text_of
+
+
+def search_text_add(*, model_name: str, table: str, sources: Sequence[str]) -> Any:
+    """The migration operation adding `search_text` to `table`, with a plain ADD COLUMN.
+
+    Django adds a NOT NULL column on SQLite by rebuilding the table (create, copy, drop,
+    rename), which drops the table's own triggers and fails on triggers of other tables that
+    mention it (the CRM's links between threads, patients and phones). `ADD COLUMN .. NOT NULL
+    DEFAULT ''` touches neither; PostgreSQL then drops the default, as Django would.
+    """
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        qn = schema_editor.quote_name
+        schema_editor.execute(
+            f"ALTER TABLE {qn(table)} ADD COLUMN search_text text NOT NULL DEFAULT ''"
+        )
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"ALTER TABLE {qn(table)} ALTER COLUMN search_text DROP DEFAULT")
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        schema_editor.execute(
+            f"ALTER TABLE {schema_editor.quote_name(table)} DROP COLUMN search_text"
+        )
+
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[
+            migrations.AddField(
+                model_name=model_name,
+                name="search_text",
+                field=SearchTextField(sources=tuple(sources)),
+            )
+        ],
+        database_operations=[migrations.RunPython(forwards, backwards)],
+    )
 
 
 def trigram_extensions_ready(schema_editor: Any) -> bool:

@@ -3,13 +3,18 @@
 Adds `search_text` (threads: contact name + number; messages: the body, folded), fills it for
 existing rows in primary-key batches and, on PostgreSQL, indexes it with trigrams (GIN on
 tenant_id + search_text). Without the extensions (no privilege) no index is created and the
-search still works, by scanning.
+search still works, by scanning. The columns are added without a SQLite table rebuild (the
+CRM's triggers mention conversation_threads; see `search_text_add`).
 """
 
-import clinicrm.core.search
 from django.db import migrations
 
-from clinicrm.core.search_index import search_backfill, trigram_index_create, trigram_index_drop
+from clinicrm.core.search_index import (
+    search_backfill,
+    search_text_add,
+    trigram_index_create,
+    trigram_index_drop,
+)
 
 INDEXES = (
     ("conversation_threads", "threads_search_trgm_idx"),
@@ -33,15 +38,11 @@ class Migration(migrations.Migration):
     dependencies = [("messaging", "0003_media_mime_from_bytes")]
 
     operations = [
-        migrations.AddField(
-            model_name="message",
-            name="search_text",
-            field=clinicrm.core.search.SearchTextField(sources=("body",)),
-        ),
-        migrations.AddField(
+        search_text_add(model_name="message", table="conversation_messages", sources=("body",)),
+        search_text_add(
             model_name="thread",
-            name="search_text",
-            field=clinicrm.core.search.SearchTextField(sources=("contact_name", "thread_key")),
+            table="conversation_threads",
+            sources=("contact_name", "thread_key"),
         ),
         migrations.RunPython(forwards, backwards),
     ]

@@ -3,13 +3,18 @@
 Adds `search_text` (the folded copy of the searchable columns), fills it for existing rows and,
 on PostgreSQL, indexes it with trigrams (GIN on tenant_id + search_text). The trigram indexes of
 0004 on UPPER(name) served `icontains`, which nothing runs any more: they go. Without the
-extensions (no privilege) no index is created and the search still works, by scanning.
+extensions (no privilege) no index is created and the search still works, by scanning. The
+column is added without a SQLite table rebuild (see `search_text_add`).
 """
 
-import clinicrm.core.search
 from django.db import migrations
 
-from clinicrm.core.search_index import search_backfill, trigram_index_create, trigram_index_drop
+from clinicrm.core.search_index import (
+    search_backfill,
+    search_text_add,
+    trigram_index_create,
+    trigram_index_drop,
+)
 
 INDEXES = (("patients", "patients_search_trgm_idx"), ("professionals", "professionals_search_trgm_idx"))
 OLD_INDEXES = ("patients_full_name_trgm_idx", "patients_social_name_trgm_idx")
@@ -33,17 +38,13 @@ class Migration(migrations.Migration):
     dependencies = [("people", "0004_patient_name_trigram")]
 
     operations = [
-        migrations.AddField(
-            model_name="patient",
-            name="search_text",
-            field=clinicrm.core.search.SearchTextField(sources=("full_name", "social_name")),
+        search_text_add(
+            model_name="patient", table="patients", sources=("full_name", "social_name")
         ),
-        migrations.AddField(
+        search_text_add(
             model_name="professional",
-            name="search_text",
-            field=clinicrm.core.search.SearchTextField(
-                sources=("full_name", "specialty", "council_registration")
-            ),
+            table="professionals",
+            sources=("full_name", "specialty", "council_registration"),
         ),
         migrations.RunPython(forwards, backwards),
     ]
