@@ -103,3 +103,32 @@ def error_normalize(code: str | int | None) -> str:
 def error_friendly(code: str | int | None) -> str:
     """The pt-BR sentence for a provider or internal error code."""
     return FRIENDLY.get(error_normalize(code), FRIENDLY[ErrorCode.UNKNOWN])
+
+
+# Why a media download failed, as the conversation's placeholder says it. Keys are our codes and
+# the adapters' download codes (Evolution client codes, Twilio's); transient ones were retried.
+_MEDIA_RETRIED = (
+    "O serviço de WhatsApp não respondeu (instável ou fora do ar). "
+    "Tente novamente em alguns minutos."
+)
+MEDIA_FRIENDLY: dict[str, str] = {
+    "timeout": _MEDIA_RETRIED,
+    "unreachable": _MEDIA_RETRIED,
+    ErrorCode.PROVIDER_DOWN: _MEDIA_RETRIED,
+    ErrorCode.RATE_LIMITED: _MEDIA_RETRIED,
+    ErrorCode.DISCONNECTED: FRIENDLY[ErrorCode.DISCONNECTED],
+    ErrorCode.AUTH_FAILED: FRIENDLY[ErrorCode.AUTH_FAILED],
+    "unauthorized": FRIENDLY[ErrorCode.AUTH_FAILED],
+    ErrorCode.MEDIA_TOO_LARGE: "O arquivo passa do tamanho máximo aceito (16 MB; imagens, 5 MB).",
+    "media_unavailable": "O arquivo não está mais disponível no WhatsApp.",
+    "media_forbidden": "O endereço do arquivo não pertence à conta de WhatsApp configurada.",
+}
+MEDIA_FRIENDLY_DEFAULT = "Não foi possível baixar o arquivo do WhatsApp."
+
+
+def media_error_friendly(code: str | int | None) -> str:
+    """The pt-BR reason a media download failed, for a provider or internal code."""
+    text = str(code or "").strip()
+    return MEDIA_FRIENDLY.get(text) or MEDIA_FRIENDLY.get(
+        error_normalize(text), MEDIA_FRIENDLY_DEFAULT
+    )

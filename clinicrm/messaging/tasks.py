@@ -4,7 +4,13 @@ import datetime as dt
 
 from django.tasks import task
 
-from clinicrm.messaging.services.media import message_media_fetch
+from clinicrm.core.tasks_utils import retrying
+from clinicrm.messaging.providers import MediaFetchError
+from clinicrm.messaging.services.media import (
+    MEDIA_FETCH_ATTEMPTS,
+    MEDIA_FETCH_BASE_DELAY,
+    message_media_fetch,
+)
 from clinicrm.messaging.services.outbox import message_reconcile, message_send_perform
 from clinicrm.messaging.services.realtime import realtime_events_prune
 
@@ -15,8 +21,15 @@ def message_send_task(*, message_id: int) -> str:
 
 
 @task(queue_name="default")
-def message_media_fetch_task(*, message_id: int) -> str:
-    return message_media_fetch(message_id=message_id)
+@retrying(
+    retry_on=(MediaFetchError,),
+    max_attempts=MEDIA_FETCH_ATTEMPTS,
+    base_delay=MEDIA_FETCH_BASE_DELAY,
+)
+def message_media_fetch_task(*, message_id: int, retry: bool = True, _attempt: int = 1) -> str:
+    # Transient failures raise (and are retried) until the last attempt, which records them.
+    last = not retry or _attempt >= MEDIA_FETCH_ATTEMPTS
+    return message_media_fetch(message_id=message_id, retry_transient=not last)
 
 
 @task(queue_name="default")

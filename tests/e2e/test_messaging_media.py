@@ -20,6 +20,7 @@ from clinicrm.devtools.fake_evolution.testing import (  # noqa: F401  (fixture)
     fake_evolution,
 )
 from clinicrm.integrations.evolution.tests.helpers import make_channel
+from clinicrm.messaging.errors import media_error_friendly
 from clinicrm.messaging.mediatypes import OCTET_STREAM
 from clinicrm.messaging.models import Direction, MediaStatus, Message, MessageStatus, Thread
 from clinicrm.messaging.services.media import media_save, message_media_fetch
@@ -128,8 +129,8 @@ def test_media_in_a_conversation(
                      **_stored(tenant, page_bytes, OCTET_STREAM, "foto.html"))  # fmt: skip
     video = _msg(
         tenant, channel, key, 6, kind="video", body="Como está a cicatrização",
-        media_status=MediaStatus.FAILED, media_mime="video/mp4",
-        media_ref={"id": "VIDEO0001", "key": {"id": "VIDEO0001"}},
+        media_status=MediaStatus.FAILED, media_ref={"id": "VIDEO0001", "key": {"id": "VIDEO0001"}},
+        error_code="provider_down", error_message=media_error_friendly("provider_down"),
     )  # fmt: skip
     Thread.objects.filter(pk=Thread.objects.get(thread_key=key).pk).update(
         last_inbound_at=timezone.now(), last_message_at=timezone.now()
@@ -163,6 +164,7 @@ def test_media_in_a_conversation(
     page.reload()
     placeholder = page.locator(f"#media-{video.pk}")
     expect(placeholder).to_contain_text("Não foi possível baixar vídeo.")
+    expect(placeholder).to_contain_text("O serviço de WhatsApp não respondeu")
     page.locator(f"#msg-{video.pk}").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "media-thread-failed.png"))
 

@@ -8,7 +8,6 @@ import time_machine
 from django.tasks import TaskResultStatus, task
 from django.test import override_settings
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from clinicrm.core.tasks_utils import (
@@ -18,6 +17,7 @@ from clinicrm.core.tasks_utils import (
     task_backoff_delay,
     tasks_reap_stuck,
 )
+from clinicrm.core.tests.worker import run_worker
 
 CALLS: Counter[str] = Counter()
 
@@ -47,24 +47,6 @@ def plain_task(*, key: str) -> str:
 @pytest.fixture(autouse=True)
 def _reset_calls():
     CALLS.clear()
-
-
-def run_worker() -> None:
-    """Process every task that is due now, in this process (like `db_worker --batch`).
-
-    The worker closes "old" connections between tasks, so these tests use real transactions
-    (`transaction=True`) instead of the test-wrapping one.
-    """
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 def rows(task_name: str) -> list[DBTaskResult]:

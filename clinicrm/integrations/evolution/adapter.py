@@ -51,6 +51,11 @@ ERROR_CODES = {
     "media_unavailable": ErrorCode.MEDIA_REJECTED,
 }
 
+# Download failures worth retrying later (client codes, see errors.py).
+_FETCH_TRANSIENT = frozenset(
+    {"timeout", "unreachable", "provider_down", "rate_limited", "disconnected"}
+)
+
 # Inner fields never needed to re-download media (thumbnails can hold thousands of entries).
 _REF_DROP = frozenset({"jpegThumbnail", "waveform", "contextInfo", "streamingSidecar"})
 
@@ -295,7 +300,9 @@ class EvolutionAdapter:
         try:
             media = self.client(timeout=60.0).media_download(key_id=key_id, message=full)
         except EvolutionError as exc:
-            raise MediaFetchError(exc.code, retryable=not exc.provable) from exc
+            # A read has no side effect: what may pass (timeout, 5xx, connection, throttling,
+            # a phone reconnecting) is worth another attempt, whatever `provable` says.
+            raise MediaFetchError(exc.code, retryable=exc.code in _FETCH_TRANSIENT) from exc
         return FetchedMedia(content=media.content, mime=media.mimetype, filename=media.file_name)
 
     # --- parsing -------------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """Inbound and outbound media: private storage under <tenant>/<yyyy>/<mm>/, limits, retries.
 
-A failed download leaves `media_status=failed` on the message (the timeline shows a placeholder
-with a retry button) and never blocks the thread: the message row exists before any download.
+A download that fails for a transient reason (timeout, 5xx, connection error: the adapter's
+`MediaFetchError.retryable`) is retried by the task with backoff, `MEDIA_FETCH_ATTEMPTS` attempts
+over ~10 minutes, while the timeline shows "Baixando". After that, or at once for a permanent
+error, the message gets `media_status=failed`, the error code and a pt-BR reason (the timeline
+shows them in a placeholder with a retry button); it never blocks the thread: the message row
+exists before any download.
 """
 
+import datetime as dt
 import logging
 import mimetypes
 import uuid
@@ -15,6 +20,7 @@ from django.utils import timezone
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant
+from clinicrm.messaging.errors import ErrorCode, media_error_friendly
 from clinicrm.messaging.mediatypes import SNIFF_BYTES, media_mime_decide
 from clinicrm.messaging.models import MediaStatus, Message
 from clinicrm.messaging.providers import MediaFetchError, provider_for
@@ -23,6 +29,9 @@ from clinicrm.messaging.services.realtime import KIND_MEDIA, realtime_event_emit
 logger = logging.getLogger(__name__)
 
 MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's limit per message
+# Attempts at 0, +200 s and +600 s (task_backoff_delay doubles the base each time).
+MEDIA_FETCH_ATTEMPTS = 3
+MEDIA_FETCH_BASE_DELAY = dt.timedelta(seconds=200)
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
@@ -64,8 +73,12 @@ def _store(*, message: Message, content: bytes, filename: str) -> None:
 
 
 def _media_failed(*, message: Message, code: str) -> None:
+    """The placeholder with "Tentar novamente", and why (code + pt-BR reason on the message)."""
     Message.objects.filter(pk=message.pk).exclude(media_status=MediaStatus.STORED).update(
-        media_status=MediaStatus.FAILED, updated_at=timezone.now()
+        media_status=MediaStatus.FAILED,
+        error_code=code[:40],
+        error_message=media_error_friendly(code)[:300],
+        updated_at=timezone.now(),
     )
     logger.warning("media of message %s not stored (%s)", message.pk, code)
 
@@ -76,7 +89,7 @@ def message_media_accept(*, message: Message, inline: bytes | None) -> None:
         try:
             _store(message=message, content=inline, filename="")
         except ApplicationError:
-            _media_failed(message=message, code="limits")
+            _media_failed(message=message, code=ErrorCode.MEDIA_TOO_LARGE)
         return
     from clinicrm.messaging.tasks import message_media_fetch_task
 
@@ -84,8 +97,13 @@ def message_media_accept(*, message: Message, inline: bytes | None) -> None:
     message_media_fetch_task.enqueue(message_id=message.pk)
 
 
-def message_media_fetch(*, message_id: int) -> str:
-    """Download a message's media through its channel's adapter; returns the media status."""
+def message_media_fetch(*, message_id: int, retry_transient: bool = False) -> str:
+    """Download a message's media through its channel's adapter; returns the media status.
+
+    With `retry_transient` (an attempt that is not the task's last), a transient failure
+    (timeout, 5xx, connection error) raises MediaFetchError and leaves the download pending: the
+    task's retry helper schedules the next attempt. Any other failure marks it failed.
+    """
     message = Message.objects.select_related("channel", "tenant").filter(pk=message_id).first()
     if message is None:
         return "missing"
@@ -97,12 +115,17 @@ def message_media_fetch(*, message_id: int) -> str:
             _store(message=message, content=fetched.content, filename=fetched.filename)
             _emit(message)
         return MediaStatus.STORED
-    except (MediaFetchError, ApplicationError) as exc:
-        code = getattr(exc, "code", "limits")
-        with transaction.atomic():
-            _media_failed(message=message, code=str(code))
-            _emit(message)
-        return MediaStatus.FAILED
+    except MediaFetchError as exc:
+        if retry_transient and exc.retryable:
+            logger.info("media of message %s: transient failure (%s)", message.pk, exc.code)
+            raise
+        code = str(exc.code)
+    except ApplicationError:
+        code = ErrorCode.MEDIA_TOO_LARGE
+    with transaction.atomic():
+        _media_failed(message=message, code=code)
+        _emit(message)
+    return MediaStatus.FAILED
 
 
 def message_media_retry(*, tenant: Tenant, message: Message) -> None:
@@ -113,9 +136,13 @@ def message_media_retry(*, tenant: Tenant, message: Message) -> None:
 
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
-            media_status=MediaStatus.PENDING, updated_at=timezone.now()
+            media_status=MediaStatus.PENDING,
+            error_code="",
+            error_message="",
+            updated_at=timezone.now(),
         )
-        message_media_fetch_task.enqueue(message_id=message.pk)
+        # One attempt: the member is watching, and sees the reason at once if it fails again.
+        message_media_fetch_task.enqueue(message_id=message.pk, retry=False)
 
 
 def _emit(message: Message) -> None:

@@ -19,11 +19,11 @@ import time_machine
 from django.db import connection
 from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from clinicrm.core.models import Tenant
 from clinicrm.core.tasks_utils import tasks_reap_stuck
+from clinicrm.core.tests.worker import run_worker
 from clinicrm.credits.models import CreditTransaction
 from clinicrm.credits.selectors import credits_transactions_sum
 from clinicrm.credits.services import credits_add, credits_balance_get
@@ -86,16 +86,7 @@ def _crash_child(point: str, twilio_url: str) -> int | None:
 
 
 def _work_sends() -> None:
-    Worker(
-        queue_names=["sends"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="recovery",
-        excluded_queue_names=[],
-    ).run()
+    run_worker(queue_names=("sends",), worker_id="recovery")
 
 
 def _recover() -> None:
