@@ -4,6 +4,7 @@ DJANGO_ENV=production turns on the hardened profile and refuses to start without
 Everything else defaults to a local development setup on SQLite.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -44,8 +45,9 @@ else:
 # Public base URL of this deployment (webhook signatures are computed on it).
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# No django.contrib.admin: SaaS staff work in /saas/, and a second login page would be one more
+# door to throttle and audit.
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -151,9 +153,25 @@ AUTH_PASSWORD_VALIDATORS = [
 if not PRODUCTION and _env_bool("FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Failed-login throttle: this many failures per account or per IP inside the window locks it.
-LOGIN_THROTTLE_MAX_FAILURES = int(os.environ.get("LOGIN_THROTTLE_MAX_FAILURES", "5"))
+# Every password check goes through the login throttle (core/accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["clinicrm.core.accounts.backends.ThrottledModelBackend"]
+
+# Login throttle, counted over failures younger than the window. Per (account, client IP): the
+# first FREE failures cost nothing, then each attempt waits BASE, 2*BASE, 4*BASE ... up to MAX
+# seconds after the previous failure. Per client IP (any account): at most IP_MAX failures. No
+# account is ever locked: an attacker's failures only delay attempts from the attacker's address.
 LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", "900"))
+LOGIN_THROTTLE_FREE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FREE_FAILURES", "3"))
+LOGIN_THROTTLE_BASE_DELAY_SECONDS = int(os.environ.get("LOGIN_THROTTLE_BASE_DELAY_SECONDS", "5"))
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY_SECONDS", "300"))
+# A clinic's staff often share one public address: room for several people's typos.
+LOGIN_THROTTLE_IP_MAX_FAILURES = int(os.environ.get("LOGIN_THROTTLE_IP_MAX_FAILURES", "20"))
+
+# Reverse proxies whose X-Forwarded-For hops are believed (comma-separated CIDRs, e.g.
+# "10.0.0.0/8,172.16.0.0/12"). Empty: the client IP is REMOTE_ADDR (core/client_ip.py).
+TRUSTED_PROXIES = [c.strip() for c in os.environ.get("TRUSTED_PROXIES", "").split(",") if c.strip()]
+for _cidr in TRUSTED_PROXIES:
+    ipaddress.ip_network(_cidr, strict=False)  # a typo fails at start-up, not silently
 
 # --- I18N / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"

@@ -1,9 +1,7 @@
-from django.contrib import admin
 from django.urls import include, path
 
 # Every app owns its full paths (pt-BR) in its own urls.py, under its own namespace.
 urlpatterns = [
-    path("django-admin/", admin.site.urls),
     path("", include("clinicrm.core.urls")),
     path("", include("clinicrm.dashboard.urls")),
     path("", include("clinicrm.people.urls")),

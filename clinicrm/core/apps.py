@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.tasks.signals import task_enqueued
 
+        from clinicrm.core.accounts import signals  # noqa: F401 - connects the auth receivers
         from clinicrm.core.task_wakeup import on_task_enqueued
 
         task_enqueued.connect(on_task_enqueued, dispatch_uid="clinicrm.core.task_wakeup")

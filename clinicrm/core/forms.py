@@ -2,8 +2,9 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
+from clinicrm.core.accounts.backends import REFUSAL_ATTR
+from clinicrm.core.accounts.selectors import LoginRefusal
 from clinicrm.core.models import User
-from clinicrm.core.services import client_ip, login_failure_record, login_is_throttled
 
 
 class LoginForm(forms.Form):
@@ -13,6 +14,7 @@ class LoginForm(forms.Form):
     def __init__(self, request: HttpRequest, *args: object, **kwargs: object) -> None:
         self.request = request
         self.user: User | None = None
+        self.refusal: LoginRefusal | None = None
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def clean(self) -> dict:
@@ -20,15 +22,13 @@ class LoginForm(forms.Form):
         email, password = cleaned.get("email"), cleaned.get("password")
         if not email or not password:
             return cleaned
-        ip = client_ip(self.request)
-        if login_is_throttled(email=email, ip=ip):
-            raise forms.ValidationError(
-                "Muitas tentativas de acesso. Aguarde alguns minutos e tente novamente.",
-                code="throttled",
-            )
+        # The backend throttles and the auth signals audit (core/accounts/): nothing to do here
+        # but tell the person what happened.
         user = authenticate(self.request, email=email.lower(), password=password)
-        if user is None or not user.is_active:
-            login_failure_record(email=email, ip=ip)
+        if user is None:
+            self.refusal = getattr(self.request, REFUSAL_ATTR, None)
+            if self.refusal is not None:
+                raise forms.ValidationError(self.refusal.message, code="throttled")
             raise forms.ValidationError("E-mail ou senha incorretos.", code="invalid_login")
         self.user = user
         return cleaned

@@ -176,7 +176,8 @@ class AuditLog(models.Model):
 
 
 class LoginAttempt(models.Model):
-    """Failed logins, counted per account and per IP to throttle guessing."""
+    """Failed logins (and ones being checked), counted per (account, IP) and per IP to slow
+    guessing down; see core/accounts/. `email` is what was typed, lower-cased."""
 
     id = models.BigAutoField(primary_key=True)
     email = models.CharField(max_length=254, db_index=True)
@@ -185,6 +186,12 @@ class LoginAttempt(models.Model):
 
     class Meta:
         db_table = "login_attempts"
+        indexes = [
+            models.Index(
+                fields=["email", "ip_address", "created_at"], name="login_attempt_pair_idx"
+            ),
+            models.Index(fields=["ip_address", "created_at"], name="login_attempt_ip_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"failed login #{self.pk}"

@@ -1,22 +1,13 @@
-"""Writes of the core app: audit trail, login throttle, tenants and memberships."""
+"""Writes of the core app: audit trail, tenants and memberships (logins: core/accounts/)."""
 
-import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
-from django.http import HttpRequest
-from django.utils import timezone
 
+from clinicrm.core.client_ip import client_ip  # noqa: F401 - views import it from here
 from clinicrm.core.errors import ApplicationError
-from clinicrm.core.models import AuditLog, LoginAttempt, Membership, Role, Tenant, User
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+from clinicrm.core.models import AuditLog, Membership, Role, Tenant, User
 
 
 def audit_log_record(
@@ -42,39 +33,6 @@ def audit_log_record(
         object_id=object_id,
         ip_address=ip,
         details=details or {},
-    )
-
-
-def _throttle_since() -> dt.datetime:
-    return timezone.now() - dt.timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
-
-
-def login_is_throttled(*, email: str, ip: str | None) -> bool:
-    since = _throttle_since()
-    recent = LoginAttempt.objects.filter(created_at__gte=since)
-    limit = settings.LOGIN_THROTTLE_MAX_FAILURES
-    if recent.filter(email=email.strip().lower()).count() >= limit:
-        return True
-    # Per IP a little more room: a clinic's staff often share one public address.
-    return bool(ip and recent.filter(ip_address=ip).count() >= limit * 4)
-
-
-def login_failure_record(*, email: str, ip: str | None) -> None:
-    email = email.strip().lower()
-    LoginAttempt.objects.create(email=email, ip_address=ip)
-    user = User.objects.filter(email=email).first()
-    audit_log_record(
-        action="auth.login_failed",
-        object_type="user",
-        object_id=str(user.pk) if user else "",
-        ip=ip,
-    )
-
-
-def login_success_record(*, user: User, ip: str | None) -> None:
-    LoginAttempt.objects.filter(email=user.email.lower()).delete()
-    audit_log_record(
-        action="auth.login", user=user, object_type="user", object_id=str(user.pk), ip=ip
     )
 
 

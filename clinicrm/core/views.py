@@ -8,7 +8,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clinicrm.core.forms import LoginForm
-from clinicrm.core.services import client_ip, login_success_record
 from clinicrm.core.tenancy import SESSION_TENANT_KEY, memberships_for_user
 
 
@@ -18,15 +17,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         assert form.user is not None
-        login(request, form.user)
-        login_success_record(user=form.user, ip=client_ip(request))
+        login(request, form.user)  # audited by the user_logged_in receiver
         nxt = request.POST.get("next") or request.GET.get("next") or ""
         if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
             return redirect(nxt)
         if form.user.is_staff and not memberships_for_user(form.user).exists():
             return redirect("saas:home")
         return redirect("dashboard:home")
-    return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")})
+    context = {"form": form, "next": request.GET.get("next", "")}
+    response = render(request, "core/login.html", context, status=429 if form.refusal else 200)
+    if form.refusal:
+        response["Retry-After"] = str(form.refusal.wait_seconds)
+    return response
 
 
 @require_POST

@@ -3,6 +3,10 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
+from clinicrm.core.client_ip import client_ip
+
+__all__ = ["TABS", "client_ip", "paginate", "query_string"]
+
 TABS: tuple[tuple[str, str, str], ...] = (
     ("produtos", "Produtos add-on", "saas:addons"),
     ("creditos", "Créditos add-on", "saas:addon_credit_list"),
@@ -23,7 +27,3 @@ def query_string(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
