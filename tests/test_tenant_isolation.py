@@ -27,7 +27,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from clinicrm.api.services import api_token_create
 from clinicrm.core.models import Membership, Role, Tenant, User
 
-SKIPPED_PREFIXES = ("django-admin/", "static/", "media/", "__debug__/")
+SKIPPED_PREFIXES = ("static/", "media/", "__debug__/")
 API_PREFIX = "/api/"
 HTML_METHODS = ("get", "post")
 API_METHODS = ("get", "post", "put", "patch", "delete")

@@ -173,6 +173,39 @@ TRUSTED_PROXIES = [c.strip() for c in os.environ.get("TRUSTED_PROXIES", "").spli
 for _cidr in TRUSTED_PROXIES:
     ipaddress.ip_network(_cidr, strict=False)  # a typo fails at start-up, not silently
 
+# Password recovery and invitations (core/accounts/): how long a link works, and how many
+# reset e-mails one account (or one client IP) can trigger per hour.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT_SECONDS", "3600"))
+INVITE_TIMEOUT_SECONDS = int(os.environ.get("INVITE_TIMEOUT_SECONDS", str(7 * 24 * 3600)))
+PASSWORD_RESET_MAX_PER_HOUR = int(os.environ.get("PASSWORD_RESET_MAX_PER_HOUR", "3"))
+PASSWORD_RESET_IP_MAX_PER_HOUR = int(os.environ.get("PASSWORD_RESET_IP_MAX_PER_HOUR", "20"))
+
+# --- E-mail ---------------------------------------------------------------------------------
+# Development and the demo print e-mails (links included) on the task worker's console;
+# production sends through SMTP (see the README's production settings). Django 6.1's MAILERS
+# replaces the EMAIL_* settings; the environment variables keep their familiar names.
+_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "clinicrm.devtools.mail.ReadableConsoleEmailBackend",
+)
+_EMAIL_OPTIONS: dict[str, object] = {}
+if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+    _EMAIL_SSL = _env_bool("EMAIL_USE_SSL", False)  # implicit TLS, usually port 465
+    _EMAIL_OPTIONS = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "465" if _EMAIL_SSL else "587")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_ssl": _EMAIL_SSL,
+        "use_tls": _env_bool("EMAIL_USE_TLS", not _EMAIL_SSL),  # STARTTLS, usually port 587
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "20")),
+    }
+MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Clinicrm <nao-responda@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- I18N / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", "Português (Brasil)")]

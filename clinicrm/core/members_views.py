@@ -1,12 +1,14 @@
 """Members page (/membros/): owners and admins manage who belongs to the clinic.
 
-Thin views over core.services (membership_add_by_email / membership_change / membership_remove),
-which hold the rules and write the audit trail.
+Thin views over core.services (membership_add_by_email / membership_change / membership_remove /
+member_invite_send), which hold the rules and write the audit trail. A member added without a
+password gets an invitation e-mail (core/accounts/) and can be sent a fresh one.
 """
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -15,10 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from clinicrm.core.accounts.emails import duration_label
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import MANAGER_ROLES, Membership, Role
 from clinicrm.core.services import (
     client_ip,
+    member_invite_send,
     membership_add_by_email,
     membership_change,
     membership_remove,
@@ -90,7 +94,7 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _error_page(request, form, None)
     try:
-        _membership, created = membership_add_by_email(
+        membership, created = membership_add_by_email(
             actor=request.membership,  # type: ignore[attr-defined]
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
@@ -100,12 +104,15 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _error_page(request, form, None)
-    if created:
+    if not membership.user.has_usable_password():
         messages.success(
             request,
-            "Membro adicionado. Criamos um usuário novo sem senha: peça para a pessoa usar "
-            "“Esqueci minha senha” ou defina uma senha pelo suporte antes do primeiro acesso.",
+            f"Membro adicionado. Enviamos um convite por e-mail com um link para definir a senha "
+            f"(válido por {duration_label(settings.INVITE_TIMEOUT_SECONDS)}). Se não chegar, use "
+            "“Reenviar convite” aqui ou “Esqueci minha senha” na tela de entrada.",
         )
+    elif created:
+        messages.success(request, "Membro adicionado.")
     else:
         messages.success(request, "Membro adicionado: o usuário já existia e foi vinculado.")
     return redirect("core:member_list")
@@ -174,4 +181,21 @@ def member_remove_view(request: HttpRequest, membership_id: int) -> HttpResponse
     except ApplicationError as exc:
         return _error_page(request, MemberAddForm(), exc.message)
     messages.success(request, "Membro removido da clínica.")
+    return redirect("core:member_list")
+
+
+@tenant_required(roles=MANAGER_ROLES)
+@require_POST
+def member_invite_view(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _member(request, membership_id)
+    try:
+        member_invite_send(
+            actor=request.membership,  # type: ignore[attr-defined]
+            membership=membership,
+            ip=client_ip(request),
+            resend=True,
+        )
+    except ApplicationError as exc:
+        return _error_page(request, MemberAddForm(), exc.message)
+    messages.success(request, "Convite reenviado. O link do convite anterior deixou de valer.")
     return redirect("core:member_list")

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Model
 
+from clinicrm.core.accounts.tasks import account_email_send_task
 from clinicrm.core.client_ip import client_ip  # noqa: F401 - views import it from here
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import AuditLog, Membership, Role, Tenant, User
@@ -164,7 +165,44 @@ def membership_add_by_email(
     membership = membership_create(
         tenant=actor.tenant, user=user, role=role, actor=actor.user, ip=ip
     )
+    if not user.has_usable_password():
+        member_invite_send(actor=actor, membership=membership, ip=ip)
     return membership, created
+
+
+@transaction.atomic
+def member_invite_send(
+    *, actor: Membership, membership: Membership, ip: str | None = None, resend: bool = False
+) -> None:
+    """E-mail a member who has no password yet a link to set one (see core/accounts/)."""
+    if membership.tenant_id != actor.tenant_id:
+        raise ApplicationError("Membro não encontrado.", field="membership")
+    _membership_guard(actor=actor, membership=membership, new_role=None, leaving=False)
+    user = membership.user
+    if user.has_usable_password():
+        raise ApplicationError(
+            "Esta pessoa já definiu uma senha e pode entrar normalmente.", field="membership"
+        )
+    if not membership.is_active:
+        raise ApplicationError("Reative o membro antes de reenviar o convite.", field="membership")
+    # A fresh unusable password changes what invitation tokens are computed from: the new
+    # e-mail's link works, the earlier ones stop working.
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    account_email_send_task.enqueue(
+        user_id=str(user.pk),
+        kind="invite",
+        tenant_id=str(actor.tenant_id),
+        inviter_id=str(actor.user_id),
+    )
+    audit_log_record(
+        action="membership.invite_sent",
+        user=actor.user,
+        tenant=actor.tenant,
+        obj=membership,
+        ip=ip,
+        details={"resend": resend},
+    )
 
 
 @transaction.atomic

@@ -10,6 +10,38 @@ urlpatterns = [
     path("clinica/trocar/", views.tenant_switch_view, name="tenant_switch"),
 ]
 
+# Password recovery and invitations: see core/accounts/views.py.
+from clinicrm.core.accounts import views as account_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "senha/esqueci/",
+        account_views.PasswordResetRequestView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "senha/esqueci/enviado/",
+        account_views.PasswordResetSentView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "senha/redefinir/<uidb64>/<token>/",
+        account_views.PasswordSetView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "senha/redefinida/",
+        account_views.PasswordSetDoneView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "convite/<uidb64>/<token>/",
+        account_views.InviteAcceptView.as_view(),
+        name="invite_accept",
+    ),
+    path("convite/concluido/", account_views.InviteDoneView.as_view(), name="invite_complete"),
+]
+
 # Members page (owner/admin): see core/members_views.py.
 from clinicrm.core import members_views  # noqa: E402
 
@@ -26,6 +58,11 @@ urlpatterns += [
         "membros/<int:membership_id>/remover/",
         members_views.member_remove_view,
         name="member_remove",
+    ),
+    path(
+        "membros/<int:membership_id>/convite/",
+        members_views.member_invite_view,
+        name="member_invite",
     ),
 ]
 

@@ -1,9 +1,10 @@
-"""Writes of the accounts area: login attempts and the login/logout audit trail."""
+"""Writes of the accounts area: login attempts, the login audit trail, password recovery."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from clinicrm.core.accounts.selectors import (
@@ -11,7 +12,8 @@ from clinicrm.core.accounts.selectors import (
     login_attempts_of_pair,
     login_refusal_get,
 )
-from clinicrm.core.models import LoginAttempt, User
+from clinicrm.core.accounts.tasks import account_email_send_task
+from clinicrm.core.models import AuditLog, LoginAttempt, User
 from clinicrm.core.services import audit_log_record
 
 # Every this many claims, rows that left the throttle window are deleted (no periodic job
@@ -62,4 +64,59 @@ def login_success_record(*, user: Any, ip: str | None) -> None:
     login_attempts_of_pair(email=user.email.lower(), ip=ip).delete()
     audit_log_record(
         action="auth.login", user=user, object_type="user", object_id=str(user.pk), ip=ip
+    )
+
+
+# --- password recovery ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, ip: str | None) -> bool:
+    """Queue a reset e-mail if `email` belongs to an active account. The page says the same
+    either way (no enumeration); this returns whether an e-mail was queued.
+
+    Users without a usable password (invited, never set one) get the e-mail too: for them the
+    reset link is how they set their first password. Caps per account and per IP, counted on
+    the audit trail, stop the form from being used to flood someone's inbox.
+    """
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    recent = AuditLog.objects.filter(
+        action="auth.password_reset_requested",
+        created_at__gte=timezone.now() - dt.timedelta(hours=1),
+    )
+    ip_flooding = bool(
+        ip and recent.filter(ip_address=ip).count() >= settings.PASSWORD_RESET_IP_MAX_PER_HOUR
+    )
+    send = (
+        user is not None
+        and not ip_flooding
+        and recent.filter(object_id=str(user.pk), details__sent=True).count()
+        < settings.PASSWORD_RESET_MAX_PER_HOUR
+    )
+    if send and user is not None:
+        account_email_send_task.enqueue(user_id=str(user.pk), kind="password_reset")
+    audit_log_record(
+        action="auth.password_reset_requested",
+        object_type="user",
+        object_id=str(user.pk) if user else "",
+        ip=ip,
+        details={"sent": send},
+    )
+    return send
+
+
+@transaction.atomic
+def account_password_set(
+    *, user: User, password: str, via: Literal["password_reset", "invite"], ip: str | None
+) -> None:
+    """Set the password chosen through a signed link (already validated by the form). Every
+    other session of the user ends (their session hash no longer matches)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_log_record(
+        action="auth.invite_accepted" if via == "invite" else "auth.password_reset",
+        user=user,
+        object_type="user",
+        object_id=str(user.pk),
+        ip=ip,
     )

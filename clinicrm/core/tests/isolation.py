@@ -23,4 +23,7 @@ FACTORIES: dict[str, Callable[[Tenant], str]] = {
     "membership_id": _membership,
     "notification_id": _notification,
 }
-EXEMPT: dict[str, str] = {}
+EXEMPT: dict[str, str] = {
+    "core:password_reset_confirm": "public signed link: the token, not a tenant, authorizes it",
+    "core:invite_accept": "public signed link: the token, not a tenant, authorizes it",
+}

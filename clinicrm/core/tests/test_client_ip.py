@@ -13,8 +13,10 @@ rf = RequestFactory()
 
 
 def _ip(remote: str, xff: str | None = None) -> str | None:
-    headers = {"HTTP_X_FORWARDED_FOR": xff} if xff is not None else {}
-    return client_ip(rf.get("/", REMOTE_ADDR=remote, **headers))
+    request = rf.get("/", REMOTE_ADDR=remote)
+    if xff is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = xff
+    return client_ip(request)
 
 
 def test_without_trusted_proxies_the_header_is_ignored(settings):

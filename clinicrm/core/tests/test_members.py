@@ -47,7 +47,7 @@ def test_add_new_user_by_email_creates_unusable_password(owner_client, tenant):
     user = User.objects.get(email="nova@alfa.test")
     assert not user.has_usable_password()
     assert _m(user, tenant).role == Role.SECRETARY
-    assert "sem senha" in response.content.decode()
+    assert "Enviamos um convite por e-mail" in response.content.decode()
     assert AuditLog.objects.filter(action="membership.create").count() == 1
     details = str(list(AuditLog.objects.values_list("details", flat=True)))
     assert "nova@alfa.test" not in details
