@@ -166,6 +166,10 @@ class MessageKind(models.TextChoices):
     UNSUPPORTED = "unsupported", "Não suportada"
 
 
+# WhatsApp's own limit on a message's text: longer bodies (hostile or broken deliveries) are cut
+# to it when stored.
+MESSAGE_TEXT_MAX = 65_536
+
 MEDIA_KINDS = frozenset(
     {MessageKind.IMAGE, MessageKind.AUDIO, MessageKind.VOICE, MessageKind.VIDEO}
     | {MessageKind.DOCUMENT}

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinicrm.integrations.models import InboundEvent
 from clinicrm.messaging.identity import contact_identity
 from clinicrm.messaging.models import (
+    MESSAGE_TEXT_MAX,
     STATUS_RANK,
     Channel,
     ChannelStatus,
@@ -96,7 +97,7 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             from_me=inbound.from_me,
             provider_message_id=inbound.provider_message_id,
             kind=inbound.kind,
-            body=inbound.body or "",
+            body=(inbound.body or "")[:MESSAGE_TEXT_MAX],
             quoted_provider_id=inbound.quoted_provider_id,
             reaction_target_id=inbound.reaction_target_id,
             extra=dict(inbound.extra),
