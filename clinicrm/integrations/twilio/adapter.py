@@ -89,6 +89,8 @@ def inbound_from_params(
     if p.get("Latitude") and p.get("Longitude"):
         kind = "location"
         extra = {"latitude": p["Latitude"], "longitude": p["Longitude"]}
+        # The place's name and address, as the Evolution adapter keeps them ("name - address").
+        body = body or " - ".join(p[k] for k in ("Label", "Address") if p.get(k))
     if p.get("ButtonPayload") or p.get("ButtonText"):
         extra["button_payload"] = p.get("ButtonPayload", "")[:200]
         body = body or p.get("ButtonText", "")
