@@ -327,7 +327,8 @@ FIELD_ENCRYPTION_KEY = (
 # (failed + credit refunded) after the deadline.
 MESSAGING_RECONCILE_AFTER_SECONDS = int(os.environ.get("MESSAGING_RECONCILE_AFTER_SECONDS", "120"))
 MESSAGING_SEND_DEADLINE_SECONDS = int(os.environ.get("MESSAGING_SEND_DEADLINE_SECONDS", "3600"))
-# SSE: poll interval of the events table and heartbeat period (seconds).
+# SSE: poll interval of the events table (SQLite, or PostgreSQL without LISTEN) and heartbeat
+# period (seconds).
 MESSAGING_SSE_POLL_SECONDS = float(os.environ.get("MESSAGING_SSE_POLL_SECONDS", "1.0"))
 MESSAGING_SSE_HEARTBEAT_SECONDS = float(os.environ.get("MESSAGING_SSE_HEARTBEAT_SECONDS", "15"))
 
@@ -337,7 +338,7 @@ MESSAGING_SSE_HEARTBEAT_SECONDS = float(os.environ.get("MESSAGING_SSE_HEARTBEAT_
 EVOLUTION_API_KEY = os.environ.get("EVOLUTION_API_KEY", "")
 
 # --- Realtime LISTEN/NOTIFY (proofs helper) --------------------------------------------------
-# PostgreSQL: wake SSE streams through one LISTEN connection per ASGI process (messaging/listen.py)
+# PostgreSQL: feed SSE streams through one LISTEN connection per ASGI process (messaging/hub.py)
 # instead of polling; "0" falls back to polling the events table (always the case on SQLite).
 MESSAGING_SSE_LISTEN = _env_bool("MESSAGING_SSE_LISTEN", True)
 

@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+handler500 = "clinicrm.core.error_views.server_error"
+
 # Every app owns its full paths (pt-BR) in its own urls.py, under its own namespace.
 urlpatterns = [
     path("", include("clinicrm.core.urls")),

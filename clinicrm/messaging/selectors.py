@@ -103,16 +103,6 @@ def realtime_events_after(
     )
 
 
-def realtime_last_id(*, tenant_id: Any) -> int:
-    last = (
-        RealtimeEvent.objects.filter(tenant_id=tenant_id)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    return last or 0
-
-
 def unread_total(*, tenant: Tenant) -> int:
     total = Thread.objects.filter(tenant=tenant, unread_count__gt=0).aggregate(
         n=Sum("unread_count")

@@ -1,19 +1,20 @@
 """Server-Sent Events for the tenant's members (ASGI only: WSGI servers buffer the stream).
 
-The tenant is resolved once at connect. The loop then runs one small indexed query per wake-up
-(`realtime_events_after`) through `sync_to_async`, forwards rows as SSE frames (`id:` = the
-RealtimeEvent id, so a reconnecting browser sends `Last-Event-ID` and gets what it missed),
-and writes a heartbeat comment when idle. No templates, no personal data: the page fetches
-fragments with htmx when told something changed.
+An open stream holds no database connection while it waits. The request's middleware already
+authenticated the member and resolved the tenant; the stream subscribes to the process's
+realtime hub (`hub.py`), replays from the events table what a reconnecting browser missed
+(`Last-Event-ID`), and closes the connection its request opened. From then on it only forwards
+events the hub puts in its in-memory queue: `id:` is the RealtimeEvent id (so a reconnecting
+browser gets what it missed), a comment line is written every heartbeat when idle, and after
+`MAX_STREAM_SECONDS` the stream ends and the browser reconnects. No templates, no personal data:
+the page fetches fragments with htmx when told something changed.
 
-On PostgreSQL the stream subscribes to the process's LISTEN hub (`listen.py`): it queries only
-when a NOTIFY for its tenant wakes it, plus one safety query per heartbeat, and falls back to
-polling while the hub's connection is down. On SQLite it polls every `poll_seconds`. Either way
-each wake-up costs one small indexed query, never more.
+Cost per open stream: one coroutine, one small queue and the idle thread Django's ASGI handler
+keeps per request. Database cost: the queries at open only; PostgreSQL connections stay at one
+per process (the hub's LISTEN session) however many streams are open.
 """
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -22,17 +23,19 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
-from clinicrm.core.tenancy import resolve_membership
-from clinicrm.messaging.listen import RealtimeHub, realtime_hub
-from clinicrm.messaging.selectors import realtime_events_after, realtime_last_id
+from clinicrm.messaging.hub import Event, RealtimeHub, realtime_hub
+from clinicrm.messaging.selectors import EVENTS_PER_TICK, realtime_events_after
 
-MAX_STREAM_SECONDS = 300  # then the browser reconnects (with Last-Event-ID): frees the worker
+MAX_STREAM_SECONDS = 300  # then the browser reconnects (with Last-Event-ID)
 RETRY_MS = 2000
+# A reconnecting browser replays at most this many missed events (then it reloads its
+# fragments anyway on the next event).
+REPLAY_LIMIT = 1000
 
 
 def _last_event_id(request: HttpRequest) -> int | None:
@@ -41,7 +44,7 @@ def _last_event_id(request: HttpRequest) -> int | None:
         value = int(raw)
     except ValueError:
         return None
-    return value if value >= 0 else None
+    return value if 0 <= value < 2**63 else None
 
 
 def sse_frame(event_id: int, kind: str, payload: dict[str, Any]) -> str:
@@ -49,74 +52,50 @@ def sse_frame(event_id: int, kind: str, payload: dict[str, Any]) -> str:
     return f"id: {event_id}\nevent: {kind}\ndata: {data}\n\n"
 
 
+def _replay_and_release(*, tenant_id: Any, after_id: int | None) -> list[Event]:
+    """Events after `after_id` (none for a first connection), then close this request's
+    connection: the stream waits without one."""
+    try:
+        rows: list[Event] = []
+        while after_id is not None and len(rows) < REPLAY_LIMIT:
+            page = realtime_events_after(tenant_id=tenant_id, after_id=after_id)
+            rows.extend(page)
+            if len(page) < EVENTS_PER_TICK:
+                break
+            after_id = page[-1][0]
+        return rows
+    finally:
+        if not connection.in_atomic_block:  # never inside a caller's (or a test's) transaction
+            connection.close()
+
+
 async def event_stream(
     *,
+    hub: RealtimeHub,
     tenant_id: Any,
-    after_id: int,
-    poll_seconds: float,
+    after_id: int | None,
     heartbeat_seconds: float,
     max_seconds: float = MAX_STREAM_SECONDS,
 ) -> AsyncIterator[str]:
-    fetch = sync_to_async(realtime_events_after)
     yield f"retry: {RETRY_MS}\n\n"
-    hub = realtime_hub()
-    try:
-        async for frame in _stream_loop(
-            fetch=fetch,
-            hub=hub,
-            tenant_id=tenant_id,
-            after_id=after_id,
-            poll_seconds=poll_seconds,
-            heartbeat_seconds=heartbeat_seconds,
-            max_seconds=max_seconds,
-        ):
-            yield frame
-    finally:
-        # A dropped client cancels the stream before Django's request_finished fires: release
-        # the connection our queries opened in this request's thread ourselves.
-        with contextlib.suppress(Exception):
-            await sync_to_async(_release_connection)()
-
-
-def _release_connection() -> None:
-    if not connection.in_atomic_block:  # never inside a caller's (or a test's) transaction
-        close_old_connections()
-
-
-async def _stream_loop(
-    *,
-    fetch: Any,
-    hub: RealtimeHub | None,
-    tenant_id: Any,
-    after_id: int,
-    poll_seconds: float,
-    heartbeat_seconds: float,
-    max_seconds: float,
-) -> AsyncIterator[str]:
-    with hub.subscribe(tenant_id) if hub else contextlib.nullcontext() as wake:
-        started = last_write = time.monotonic()
-        while time.monotonic() - started < max_seconds:
-            if wake is not None:
-                wake.clear()  # before the query: a NOTIFY landing after it re-wakes us
-            rows = await fetch(tenant_id=tenant_id, after_id=after_id)
-            for event_id, kind, payload in rows:
-                after_id = event_id
-                yield sse_frame(event_id, kind, payload)
-                last_write = time.monotonic()
-            if time.monotonic() - last_write >= heartbeat_seconds:
+    # Subscribe before replaying: an event committed meanwhile is queued, not lost (and dropped
+    # below if the replay already sent it).
+    with hub.subscribe(tenant_id) as sub:
+        replayed = await sync_to_async(_replay_and_release)(tenant_id=tenant_id, after_id=after_id)
+        sent = {event_id for event_id, _, _ in replayed}
+        for event in replayed:
+            yield sse_frame(*event)
+        deadline = time.monotonic() + max_seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = await asyncio.wait_for(sub.queue.get(), min(heartbeat_seconds, left))
+            except TimeoutError:
                 yield ": ping\n\n"
-                last_write = time.monotonic()
-            if rows:
-                continue  # a full page may hide more rows
-            if wake is None or hub is None:
-                await asyncio.sleep(poll_seconds)
                 continue
-            # Hub down: poll (it wakes us when it connects); hub up: sleep until a NOTIFY,
-            # re-querying once per heartbeat as a safety net for a lost wake-up.
-            idle = max(0.0, heartbeat_seconds - (time.monotonic() - last_write))
-            timeout = idle if hub.connected else min(poll_seconds, idle)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=timeout)
+            if sub.overflowed:
+                return  # too slow: the browser reconnects and replays from the table
+            if event[0] not in sent:
+                yield sse_frame(*event)
 
 
 @require_GET
@@ -127,25 +106,20 @@ async def events(request: HttpRequest) -> HttpResponseBase:
         # only without live updates. Production and the demo serve ASGI (granian).
         return HttpResponse(status=204)
     user = await request.auser()
+    membership = getattr(request, "membership", None)
     if not user.is_authenticated:
         return HttpResponse("Faça login.", status=401, content_type="text/plain; charset=utf-8")
-    membership = await sync_to_async(resolve_membership)(request)
     if membership is None:
         return HttpResponse(
             "Você não faz parte de nenhuma clínica ativa.",
             status=403,
             content_type="text/plain; charset=utf-8",
         )
-    tenant_id = membership.tenant_id
-    after_id = _last_event_id(request)
-    if after_id is None:
-        # First connection: start from now (replay is for reconnections).
-        after_id = await sync_to_async(realtime_last_id)(tenant_id=tenant_id)
     response = StreamingHttpResponse(
         event_stream(
-            tenant_id=tenant_id,
-            after_id=after_id,
-            poll_seconds=settings.MESSAGING_SSE_POLL_SECONDS,
+            hub=realtime_hub(),
+            tenant_id=membership.tenant_id,
+            after_id=_last_event_id(request),
             heartbeat_seconds=settings.MESSAGING_SSE_HEARTBEAT_SECONDS,
         ),
         content_type="text/event-stream",

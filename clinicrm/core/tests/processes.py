@@ -30,9 +30,17 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 @contextmanager
 def manage_process(*args: str, **env: str) -> Iterator[subprocess.Popen[str]]:
     """Run `manage.py <args>` until the block ends (then SIGTERM, then SIGKILL)."""
-    cmd = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args]
+    manage = str(Path(settings.BASE_DIR) / "manage.py")
+    with child_process([sys.executable, manage, *args], env) as proc:
+        yield proc
+
+
+@contextmanager
+def child_process(cmd: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """Run `cmd` on the test database until the block ends (then SIGTERM, then SIGKILL)."""
     proc = subprocess.Popen(
         cmd,
+        cwd=settings.BASE_DIR,
         env=subprocess_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

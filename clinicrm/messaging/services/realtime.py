@@ -1,10 +1,9 @@
 """Realtime events: small per-tenant rows the SSE endpoint streams to members' browsers.
 
 Payloads carry ids, statuses and counts only (never message text or phone numbers). On
-PostgreSQL each insert also sends `NOTIFY realtime, '<tenant hex>:<event id>'` in the same
-statement (delivered at commit): one channel for every tenant, so each ASGI process needs a
-single LISTEN (`messaging/listen.py`) that wakes its streams at once; the polling stream works
-everywhere without it.
+PostgreSQL each insert also sends the whole event as `NOTIFY realtime, '{"t":..,"k":..,"p":..,
+"i":..}'` in the same statement (delivered at commit): one channel for every tenant, so each
+ASGI process needs a single LISTEN (`messaging/hub.py`) that feeds its streams from memory.
 """
 
 import datetime as dt
@@ -14,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clinicrm.core.models import Tenant
-from clinicrm.messaging.listen import REALTIME_CHANNEL, tenant_key
+from clinicrm.messaging.hub import REALTIME_CHANNEL, notify_message
 from clinicrm.messaging.models import RealtimeEvent
 from clinicrm.messaging.services.rows import row_insert
 
@@ -27,9 +26,9 @@ KIND_CHANNEL = "channel"
 
 # NOTIFY is transactional: queued by this statement, delivered at COMMIT (after the row is
 # visible), dropped on rollback. Folding it into the INSERT saves the separate round trip an
-# on_commit hook used to cost. Payload: '<tenant hex>:<event id>' (`listen.notify_payload`).
+# on_commit hook used to cost. The text is built here (`hub.notify_message`) but for the id.
 _NOTIFY_PREFIX = "WITH ins AS ("
-_NOTIFY_SUFFIX = ") SELECT ins.id, pg_notify(%s, %s::text || ':' || ins.id::text) FROM ins"
+_NOTIFY_SUFFIX = ") SELECT ins.id, pg_notify(%s, %s::text || ins.id::text || '}') FROM ins"
 
 
 def realtime_event_emit(*, tenant: Tenant, kind: str, payload: dict[str, Any]) -> RealtimeEvent:
@@ -42,7 +41,10 @@ def realtime_event_emit(*, tenant: Tenant, kind: str, payload: dict[str, Any]) -
             conflict=None,
             prefix=_NOTIFY_PREFIX,
             suffix=_NOTIFY_SUFFIX,
-            params=[REALTIME_CHANNEL, tenant_key(tenant.pk)],
+            params=[
+                REALTIME_CHANNEL,
+                notify_message(tenant_id=tenant.pk, kind=kind, payload=payload)[0],
+            ],
         )
     else:
         event.save()

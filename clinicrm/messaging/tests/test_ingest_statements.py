@@ -2,13 +2,15 @@
 transaction (delivered at commit, dropped on rollback), few statements per message."""
 
 import datetime as dt
+import json
 
 import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from clinicrm.messaging.listen import REALTIME_CHANNEL, _conninfo, notify_payload
+from clinicrm.core.dbutil import listen_connection_params
+from clinicrm.messaging.hub import REALTIME_CHANNEL
 from clinicrm.messaging.models import RealtimeEvent, Thread
 from clinicrm.messaging.services.realtime import realtime_event_emit
 from clinicrm.messaging.services.threads import thread_upsert
@@ -56,7 +58,7 @@ def test_thread_upsert_applies_the_get_or_create_rules(tenant):
 def test_realtime_notify_is_delivered_at_commit_and_dropped_on_rollback(tenant):
     listener = None
     if connection.vendor == "postgresql":
-        listener = psycopg.connect(**_conninfo())
+        listener = psycopg.connect(**listen_connection_params())
         listener.execute(f"LISTEN {REALTIME_CHANNEL}")
     try:
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -71,7 +73,10 @@ def test_realtime_notify_is_delivered_at_commit_and_dropped_on_rollback(tenant):
         ]
         if listener is not None:
             received = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
-            assert received == [notify_payload(tenant_id=tenant.pk, event_id=event.pk)]
+            # The whole event travels in the NOTIFY: the hub fans it out without a query.
+            assert [json.loads(text) for text in received] == [
+                {"t": tenant.pk.hex, "k": "thread", "p": {"thread": 2}, "i": event.pk}
+            ]
             assert list(listener.notifies(timeout=0.3)) == []
     finally:
         if listener is not None:

@@ -1,3 +1,6 @@
+"""The SSE view and the hub's fan-out, in process (the live path under a real ASGI server and
+the database is proven in test_sse_asgi.py)."""
+
 import asyncio
 import json
 
@@ -5,17 +8,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
-from clinicrm.messaging.models import RealtimeEvent
+from clinicrm.messaging.hub import QUEUE_SIZE, RealtimeHub, realtime_hub, tenant_key
 from clinicrm.messaging.services import realtime_event_emit
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _polling(settings):
-    # These tests never commit, so NOTIFY (sent on commit) cannot fire: exercise the polling
-    # path here; the LISTEN/NOTIFY path is proven under uvicorn in test_sse_asgi.py.
-    settings.MESSAGING_SSE_LISTEN = False
 
 
 async def _read_frames(response, count: int, timeout: float = 5.0) -> list[str]:
@@ -33,6 +27,7 @@ async def _read_frames(response, count: int, timeout: float = 5.0) -> list[str]:
         await asyncio.wait_for(collect(), timeout)
     finally:
         await iterator.aclose()
+        await realtime_hub().stop()
     return frames
 
 
@@ -53,10 +48,8 @@ def _stream(owner, query: str = "", headers: dict | None = None, count: int = 1)
     return async_to_sync(run)()
 
 
-def test_replays_events_after_last_event_id_of_own_tenant_only(
-    tenant, other_tenant, owner, settings
-):
-    settings.MESSAGING_SSE_POLL_SECONDS = 0.05
+@pytest.mark.django_db
+def test_replays_events_after_last_event_id_of_own_tenant_only(tenant, other_tenant, owner):
     first = realtime_event_emit(tenant=tenant, kind="message", payload={"thread": 1})
     realtime_event_emit(tenant=other_tenant, kind="message", payload={"thread": 99})
     second = realtime_event_emit(
@@ -68,27 +61,17 @@ def test_replays_events_after_last_event_id_of_own_tenant_only(
     assert [_parse(f)[0] for f in frames] == [first.pk, second.pk]
 
 
-def test_first_connection_starts_from_now(tenant, owner, settings):
-    settings.MESSAGING_SSE_POLL_SECONDS = 0.05
-    realtime_event_emit(tenant=tenant, kind="message", payload={"thread": 1})
-
-    async def run():
-        client = AsyncClient()
-        await client.aforce_login(owner)
-        response = await client.get("/eventos/")
-        # Emitted after the connection: the only event it sees.
-        from asgiref.sync import sync_to_async
-
-        await sync_to_async(realtime_event_emit)(
-            tenant=tenant, kind="thread", payload={"thread": 2}
-        )
-        return await _read_frames(response, 1)
-
-    frames = async_to_sync(run)()
-    assert _parse(frames[0])[1:] == ("thread", {"thread": 2})
-    assert RealtimeEvent.objects.count() == 2
+@pytest.mark.django_db
+def test_a_replay_longer_than_one_page_is_complete(tenant, owner):
+    ids = [
+        realtime_event_emit(tenant=tenant, kind="thread", payload={"thread": n}).pk
+        for n in range(450)
+    ]
+    frames = _stream(owner, headers={"Last-Event-ID": str(ids[0] - 1)}, count=450)
+    assert [_parse(f)[0] for f in frames] == ids
 
 
+@pytest.mark.django_db
 def test_anonymous_is_refused(db):
     async def run():
         return await AsyncClient().get("/eventos/")
@@ -96,8 +79,65 @@ def test_anonymous_is_refused(db):
     assert async_to_sync(run)().status_code == 401
 
 
+@pytest.mark.django_db
 def test_a_wsgi_server_gets_204_instead_of_an_endless_buffered_stream(owner_client):
     # Under WSGI the stream would be consumed into memory forever; EventSource stops on 204.
     response = owner_client.get("/eventos/")
     assert response.status_code == 204
     assert not response.streaming
+
+
+@pytest.mark.parametrize("bad", ["-1", "abc", "99999999999999999999999"])
+@pytest.mark.django_db
+def test_a_bad_last_event_id_starts_from_now(owner, bad):
+    async def run():
+        client = AsyncClient()
+        await client.aforce_login(owner)
+        response = await client.get("/eventos/", headers={"Last-Event-ID": bad})
+        iterator = response.streaming_content.__aiter__()
+        first = await iterator.__anext__()
+        await iterator.aclose()
+        await realtime_hub().stop()
+        return response.status_code, first
+
+    status, first = async_to_sync(run)()
+    assert status == 200
+    assert first.startswith(b"retry:")
+
+
+# --- the hub's fan-out, without a database ------------------------------------------------
+
+
+def _hub_deliver(hub: RealtimeHub, tenant: str, event_id: int) -> None:
+    hub._deliver(tenant, (event_id, "message", {"thread": event_id}))
+
+
+def test_the_hub_routes_by_tenant_and_drops_duplicates():
+    async def run():
+        hub = RealtimeHub(listen=False, poll_seconds=60)
+        hub.start = lambda: None  # type: ignore[method-assign]  # no database here
+        with hub.subscribe("a" * 32) as alfa, hub.subscribe("b" * 32) as beta:
+            _hub_deliver(hub, "a" * 32, 1)
+            _hub_deliver(hub, "a" * 32, 1)  # the catch-up after a reconnection re-reads it
+            _hub_deliver(hub, "b" * 32, 2)
+            _hub_deliver(hub, "c" * 32, 3)  # nobody here
+            assert [alfa.queue.get_nowait()[0]] == [1] and alfa.queue.empty()
+            assert [beta.queue.get_nowait()[0]] == [2] and beta.queue.empty()
+        assert hub.streams == 0
+
+    async_to_sync(run)()
+
+
+def test_a_stream_that_cannot_keep_up_is_ended_not_blocking_the_others():
+    async def run():
+        hub = RealtimeHub(listen=False, poll_seconds=60)
+        hub.start = lambda: None  # type: ignore[method-assign]
+        key = tenant_key("5f0c6a1e-1111-4222-8333-444455556666")
+        with hub.subscribe(key) as slow, hub.subscribe(key) as fast:
+            for n in range(1, QUEUE_SIZE + 2):
+                _hub_deliver(hub, key, n)
+                if not fast.queue.empty():
+                    fast.queue.get_nowait()
+            assert slow.overflowed and not fast.overflowed
+
+    async_to_sync(run)()

@@ -1,9 +1,9 @@
 """The SSE endpoint under a real ASGI server (uvicorn in a thread, real sockets, real database).
 
 WSGI test servers buffer streams, so this is the only test that proves frames leave the server
-as they happen. On PostgreSQL the stream is woken by LISTEN/NOTIFY (`messaging/listen.py`): the
+as they happen. On PostgreSQL the process's hub is fed by LISTEN/NOTIFY (`messaging/hub.py`): the
 poll interval is set to 30 s there, so an event arriving within 2 s can only have come through a
-NOTIFY. On SQLite the stream polls (0.2 s). Run the file on both databases.
+NOTIFY. On SQLite the hub polls (0.2 s). Run the file on both databases.
 """
 
 import queue
@@ -18,6 +18,8 @@ from django.db import connection
 from django.test import Client
 
 from clinicrm.core.models import Tenant, User
+from clinicrm.core.tests.processes import wait_for
+from clinicrm.messaging import hub as hub_module
 from clinicrm.messaging import sse
 from clinicrm.messaging.services import realtime_event_emit
 from tests.asgi_server import asgi_server
@@ -120,19 +122,18 @@ def _emit(tenant: Tenant, n: int) -> int:
     return realtime_event_emit(tenant=tenant, kind="message", payload={"thread": n}).pk
 
 
-def _wait_listening() -> None:
-    """PostgreSQL: wait until the server's hub LISTENs (the first stream starts it)."""
-    if not ON_POSTGRES:
-        return
-    from clinicrm.messaging import listen
+def _server_hubs() -> list[hub_module.RealtimeHub]:
+    return [hub for loop, hub in list(hub_module._hubs.items()) if not loop.is_closed()]
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        hubs = [hub for loop, hub in list(listen._hubs.items()) if not loop.is_closed()]
-        if hubs and all(h.connected for h in hubs):
-            return
-        time.sleep(0.02)
-    raise AssertionError("the realtime hub never connected")
+
+def _wait_listening() -> None:
+    """Wait until the server's hub listens (PostgreSQL) or polls (SQLite): the first stream
+    starts it."""
+    wait_for(
+        lambda: (hubs := _server_hubs()) and all(h.connected for h in hubs),
+        timeout=10,
+        what="the realtime hub to connect",
+    )
 
 
 def test_events_arrive_live_and_replay_after_reconnect(
@@ -179,29 +180,79 @@ def test_other_tenant_events_never_arrive(asgi_url, tenant, other_tenant, owner,
     assert alfa.next()[0] == mine
 
 
-def test_idle_stream_does_not_query_per_tick(asgi_url, tenant, owner, streams, monkeypatch) -> None:
-    """NOTIFY: an idle stream runs no query at all; polling: at most one per poll tick."""
-    calls: list[float] = []
-    real = sse.realtime_events_after
+def test_open_streams_run_no_query_while_they_wait(
+    asgi_url, tenant, owner, streams, monkeypatch
+) -> None:
+    """The stream queries only to replay at open; the hub does the rest (PostgreSQL: no query at
+    all, SQLite: one poll per tick for the whole process, however many streams)."""
+    replays: list[float] = []
+    polls: list[float] = []
+    real_replay, real_poll = sse.realtime_events_after, hub_module._rows_after
 
-    def counting(**kwargs: Any) -> Any:
-        calls.append(time.monotonic())
-        return real(**kwargs)
+    def counting_replay(**kwargs: Any) -> Any:
+        replays.append(time.monotonic())
+        return real_replay(**kwargs)
 
-    monkeypatch.setattr(sse, "realtime_events_after", counting)
+    def counting_poll(**kwargs: Any) -> Any:
+        polls.append(time.monotonic())
+        return real_poll(**kwargs)
+
+    monkeypatch.setattr(sse, "realtime_events_after", counting_replay)
+    monkeypatch.setattr(hub_module, "_rows_after", counting_poll)
+    opened = [Stream(asgi_url, owner, tenant) for _ in range(10)]
+    streams.extend(opened)
+    _wait_listening()
+    assert replays == []  # first connections start from now: nothing to replay
+    before = len(polls)
+    time.sleep(1.0)
+    if ON_POSTGRES:
+        assert len(polls) == before == 0
+    else:
+        assert 1 <= len(polls) - before <= int(1.0 / 0.2) + 1  # per process, not per stream
+    mine = _emit(tenant, 1)
+    assert all(stream.next()[0] == mine for stream in opened)
+    assert replays == []
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL: counts server sessions")
+def test_open_streams_hold_no_database_connection(asgi_url, tenant, owner, streams) -> None:
+    opened = [Stream(asgi_url, owner, tenant) for _ in range(25)]
+    streams.extend(opened)
+    _wait_listening()
+    # The server's sessions on the test database: the hub's LISTEN and nothing per stream.
+    wait_for(lambda: _other_sessions() <= 1, timeout=10, what="the streams' connections to close")
+    mine = _emit(tenant, 1)
+    assert all(stream.next()[0] == mine for stream in opened)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL: kills the hub's LISTEN session")
+def test_the_hub_reconnects_by_itself_and_catches_up(asgi_url, tenant, owner, streams) -> None:
     alfa = Stream(asgi_url, owner, tenant)
     streams.append(alfa)
     _wait_listening()
-    time.sleep(0.3)  # let the connect-time query (and the hub's wake-up re-query) pass
-    before = len(calls)
-    time.sleep(1.5)
-    idle_queries = len(calls) - before
-    if ON_POSTGRES:
-        assert idle_queries == 0
-    else:
-        assert 1 <= idle_queries <= int(1.5 / 0.2) + 1
-    mine = _emit(tenant, 1)
-    assert alfa.next()[0] == mine
+    (hub,) = _server_hubs()
+    for round_ in range(3):
+        killed = hub.backend_pid
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [killed])
+        # Committed while the hub is (probably) not listening: only the catch-up can bring it.
+        missed = _emit(tenant, round_)
+        assert alfa.next(timeout=15)[0] == missed
+        wait_for(
+            lambda k=killed: hub.connected and hub.backend_pid != k, what="the hub to LISTEN"
+        )
+        live = _emit(tenant, 100 + round_)
+        assert alfa.next()[0] == live
+    assert alfa.nothing_within(0.5)  # and nothing twice
+
+
+def _other_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
 
 
 def test_anonymous_is_refused_over_asgi(asgi_url) -> None:

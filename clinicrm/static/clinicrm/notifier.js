@@ -191,21 +191,40 @@
       beep();
     }
 
-    var source = new EventSource(sseUrl);
-    source.addEventListener("message", onMessage);
-    source.addEventListener("thread", refreshCounts);
-    // One stream per page: page scripts (messaging/inbox.js) listen to these DOM events instead
-    // of opening a second EventSource on the same host.
-    ["message", "status", "media", "thread", "channel"].forEach(function (kind) {
-      source.addEventListener(kind, function (ev) {
-        var data;
-        try { data = JSON.parse(ev.data); } catch (e) { return; }
-        document.dispatchEvent(new CustomEvent("clinicrm:sse", {
-          detail: { kind: kind, id: ev.lastEventId, data: data },
-        }));
+    // EventSource reconnects by itself after a dropped stream, but gives up for good when the
+    // server answers with an error status (e.g. 503 while the database is saturated): then we
+    // reconnect ourselves, backing off, resuming after the last event seen.
+    var source = null;
+    var lastEventId = "";
+    var retryMs = 2000;
+
+    function connect() {
+      var url = sseUrl;
+      if (lastEventId) url += (url.indexOf("?") < 0 ? "?" : "&") + "last_event_id=" + encodeURIComponent(lastEventId);
+      source = new EventSource(url);
+      source.addEventListener("open", function () { retryMs = 2000; });
+      source.addEventListener("error", function () {
+        if (source.readyState !== EventSource.CLOSED) return;
+        setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, 60000);
       });
-    });
-    window.addEventListener("pagehide", function () { source.close(); });
+      source.addEventListener("message", onMessage);
+      source.addEventListener("thread", refreshCounts);
+      // One stream per page: page scripts (messaging/inbox.js) listen to these DOM events
+      // instead of opening a second EventSource on the same host.
+      ["message", "status", "media", "thread", "channel"].forEach(function (kind) {
+        source.addEventListener(kind, function (ev) {
+          if (ev.lastEventId) lastEventId = ev.lastEventId;
+          var data;
+          try { data = JSON.parse(ev.data); } catch (e) { return; }
+          document.dispatchEvent(new CustomEvent("clinicrm:sse", {
+            detail: { kind: kind, id: ev.lastEventId, data: data },
+          }));
+        });
+      });
+    }
+    connect();
+    window.addEventListener("pagehide", function () { if (source) source.close(); });
     document.body.addEventListener("notifications-changed", refreshCounts);
 
     document.addEventListener("click", function (ev) {
