@@ -238,9 +238,7 @@ def test_the_hub_reconnects_by_itself_and_catches_up(asgi_url, tenant, owner, st
         # Committed while the hub is (probably) not listening: only the catch-up can bring it.
         missed = _emit(tenant, round_)
         assert alfa.next(timeout=15)[0] == missed
-        wait_for(
-            lambda k=killed: hub.connected and hub.backend_pid != k, what="the hub to LISTEN"
-        )
+        wait_for(lambda k=killed: hub.connected and hub.backend_pid != k, what="the hub to LISTEN")
         live = _emit(tenant, 100 + round_)
         assert alfa.next()[0] == live
     assert alfa.nothing_within(0.5)  # and nothing twice
