@@ -94,7 +94,7 @@ def test_a_bad_last_event_id_starts_from_now(owner, bad):
         client = AsyncClient()
         await client.aforce_login(owner)
         response = await client.get("/eventos/", headers={"Last-Event-ID": bad})
-        iterator = response.streaming_content.__aiter__()
+        iterator = response.streaming_content.__aiter__()  # type: ignore[attr-defined]
         first = await iterator.__anext__()
         await iterator.aclose()
         await realtime_hub().stop()

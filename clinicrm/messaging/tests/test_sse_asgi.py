@@ -7,6 +7,7 @@ NOTIFY. On SQLite the hub polls (0.2 s). Run the file on both databases.
 """
 
 import queue
+from functools import partial
 import threading
 import time
 from collections.abc import Iterator
@@ -238,10 +239,14 @@ def test_the_hub_reconnects_by_itself_and_catches_up(asgi_url, tenant, owner, st
         # Committed while the hub is (probably) not listening: only the catch-up can bring it.
         missed = _emit(tenant, round_)
         assert alfa.next(timeout=15)[0] == missed
-        wait_for(lambda k=killed: hub.connected and hub.backend_pid != k, what="the hub to LISTEN")
+        wait_for(partial(_relistened, hub, killed), what="the hub to LISTEN again")
         live = _emit(tenant, 100 + round_)
         assert alfa.next()[0] == live
     assert alfa.nothing_within(0.5)  # and nothing twice
+
+
+def _relistened(hub: hub_module.RealtimeHub, killed: int | None) -> bool:
+    return hub.connected and hub.backend_pid != killed
 
 
 def _other_sessions() -> int:
