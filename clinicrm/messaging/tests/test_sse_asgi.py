@@ -7,10 +7,10 @@ NOTIFY. On SQLite the hub polls (0.2 s). Run the file on both databases.
 """
 
 import queue
-from functools import partial
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import httpx
