@@ -3,6 +3,7 @@ the database is proven in test_sse_asgi.py)."""
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -108,6 +109,13 @@ def test_a_bad_last_event_id_starts_from_now(owner, bad):
 # --- the hub's fan-out, without a database ------------------------------------------------
 
 
+def _run(coro_fn) -> None:
+    """Run a database-free coroutine on a fresh loop in its own thread (an earlier test in this
+    process, e.g. Playwright's, may have a loop running in the main thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro_fn()).result()
+
+
 def _hub_deliver(hub: RealtimeHub, tenant: str, event_id: int) -> None:
     hub._deliver(tenant, (event_id, "message", {"thread": event_id}))
 
@@ -125,7 +133,7 @@ def test_the_hub_routes_by_tenant_and_drops_duplicates():
             assert [beta.queue.get_nowait()[0]] == [2] and beta.queue.empty()
         assert hub.streams == 0
 
-    async_to_sync(run)()
+    _run(run)
 
 
 def test_a_stream_that_cannot_keep_up_is_ended_not_blocking_the_others():
@@ -140,4 +148,4 @@ def test_a_stream_that_cannot_keep_up_is_ended_not_blocking_the_others():
                     fast.queue.get_nowait()
             assert slow.overflowed and not fast.overflowed
 
-    async_to_sync(run)()
+    _run(run)
