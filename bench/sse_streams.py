@@ -13,7 +13,7 @@ events. It reports:
 - a page (`/pacientes/`) and a webhook served while the streams are open (status, latency).
 
     .venv/bin/python -m bench.sse_streams [--streams 500,2000,5000] [--messages 20] [--gap 0.5]
-        [--open-rate 500] [--url postgres://.../bench_sse]
+        [--open-rate 500] [--worker worker|db_worker] [--url postgres://.../bench_sse]
 
 Needs `ulimit -n` above 2 x N (the client and the server each hold N sockets). The database
 is dropped, re-created and migrated at each run. Nothing is left running.
@@ -162,6 +162,19 @@ def _message_ids(keys: list[str]) -> dict[str, int]:
     return {str(key): int(pk) for key, pk in rows}
 
 
+def _event_rows(message_ids: list[int]) -> dict[int, float]:
+    """Message id -> wall-clock time its realtime event row was written."""
+    from clinicrm.messaging.models import RealtimeEvent
+
+    rows = RealtimeEvent.objects.filter(kind="message").values_list("payload", "created_at")
+    wanted = set(message_ids)
+    return {
+        int(payload["message"]): created.timestamp()
+        for payload, created in rows
+        if payload.get("message") in wanted
+    }
+
+
 async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any]) -> None:
     stop = asyncio.Event()
     readers = [Reader() for _ in range(n)]
@@ -183,12 +196,14 @@ async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any
     sessions = _pg_sessions(args.url)
 
     posted: dict[str, float] = {}
+    posted_wall: dict[str, float] = {}
     side: list[tuple[str, int, float]] = []
     for m in range(args.messages):
         body = _delivery(ctx["serial"])
         ctx["serial"] += 1
         key = json.loads(body)["data"]["key"]["id"]
         posted[key] = time.monotonic()
+        posted_wall[key] = time.time()
         status, _ = await _post(port, ctx["hook"], body, {"apikey": APIKEY})
         if status != 200:
             side.append(("webhook-in-run", status, 0.0))
@@ -203,6 +218,13 @@ async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any
 
     ids = await asyncio.to_thread(_message_ids, list(posted))
     by_message = {ids[key]: t for key, t in posted.items() if key in ids}
+    written = await asyncio.to_thread(_event_rows, list(by_message))
+    # Webhook POST -> event row, in posting order: flat, or growing message after message?
+    to_row = [
+        (written[ids[key]] - posted_wall[key]) * 1000
+        for key in posted
+        if key in ids and ids[key] in written
+    ]
     latencies: list[float] = []
     missed = 0
     for state in opened:
@@ -219,6 +241,10 @@ async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any
         + ", ".join(f"{v:.0f}" for v in sorted(rss.values(), reverse=True))
     )
     print(f"  PostgreSQL sessions on the database while open: {sessions}")
+    print(
+        "  webhook POST -> event row (ms, in posting order): "
+        + " ".join(f"{v:.0f}" for v in to_row)
+    )
     print(
         f"  fan-out latency from the webhook POST (ms): p50 {_pct(latencies, 0.5) * 1000:.0f}"
         f"  p99 {_pct(latencies, 0.99) * 1000:.0f}"
@@ -244,6 +270,11 @@ def main() -> None:
     parser.add_argument("--open-rate", type=float, default=500.0)
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--worker",
+        default="worker",
+        help="worker command: `worker` (ours) or `db_worker` (the package's, to see its drift)",
+    )
     args = parser.parse_args()
     counts = [int(x) for x in args.streams.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -265,13 +296,13 @@ def main() -> None:
     port = _free_port()
     ctx["granian"] = _start_granian(args.url, port, args.web_workers, GRANIAN_ARGS)
     worker = subprocess.Popen(
-        [PYTHON, "manage.py", "worker", "--queue-name", "*", "--no-reload", "-v", "0"],
+        [PYTHON, "manage.py", args.worker, "--queue-name", "*", "--no-reload", "-v", "0"],
         cwd=ROOT,
         env=_env(args.url),
         start_new_session=True,
     )
     try:
-        print(f"granian --workers {args.web_workers} {GRANIAN_ARGS}; 1 x manage.py worker")
+        print(f"granian --workers {args.web_workers} {GRANIAN_ARGS}; 1 x manage.py {args.worker}")
         for n in counts:
             asyncio.run(_run_n(args, n, port, ctx))
     finally:
