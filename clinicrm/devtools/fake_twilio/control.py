@@ -23,6 +23,7 @@ class ControlMixin:
     def add_account(self, account_sid: str, auth_token: str) -> None:
         with self.state.lock:
             self.state.accounts[account_sid] = auth_token
+            self.state.accounts_save()
 
     def control(self, action: str, body: dict[str, Any]) -> Any:
         s = self.state

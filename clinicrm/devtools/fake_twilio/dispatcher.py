@@ -70,28 +70,29 @@ class Dispatcher(WebhookDispatcher):
         self._seq = itertools.count()
 
     # --- scheduling ----------------------------------------------------------------------------
-    def schedule_progress(self, message: dict[str, Any]) -> None:
-        """Queue the status callbacks a new message will go through (none for the initial one)."""
-        meta = message["_meta"]
-        cfg = self.state.config
-        error = meta["async_error"]
-        steps: list[tuple[str, str]] = []
-        if cfg.get("send_sending"):
-            steps.append(("sending", ""))
-        if error:
-            final = "undelivered" if error in {"63016", "30003", "30007", "30008"} else "failed"
-            if final == "undelivered":
-                steps.append(("sent", ""))
-            steps.append((final, error))
-        else:
-            upto = {"none": 0, "sent": 1, "delivered": 2, "read": 3}.get(cfg["auto_progress"], 3)
-            steps.extend([("sent", ""), ("delivered", ""), ("read", "")][:upto])
-        delay = float(cfg["step_delay"])
+    def schedule_progress(self, message: dict[str, Any], *, resume: bool = False) -> None:
+        """Queue the status callbacks a message goes through (none for the initial status).
+
+        `resume`: after a restart, only the steps beyond the status the message already reached
+        (the real provider keeps moving its messages whatever happened to the callbacks)."""
+        steps = [(str(status), str(code)) for status, code in message["_meta"].get("plan", [])]
+        if resume:
+            reached = STATUS_RANK.get(str(message.get("status")), 0)
+            steps = [(st, code) for st, code in steps if STATUS_RANK.get(st, 0) > reached]
+        delay = float(self.state.config["step_delay"])
         times = [time.monotonic() + delay * (i + 1) for i in range(len(steps))]
-        if cfg.get("reorder"):
+        if self.state.config.get("reorder"):
             times.reverse()
         for when, (status, code) in zip(times, steps, strict=True):
             self.schedule_status(message["sid"], status, code, when=when)
+
+    def resume_all(self) -> int:
+        """Restart the progression of every stored message not yet at its last step."""
+        with self.state.lock:
+            pending = [m for m in self.state.messages.values() if "_meta" in m and "sid" in m]
+        for message in pending:
+            self.schedule_progress(message, resume=True)
+        return len(pending)
 
     def schedule_status(
         self, sid: str, status: str, error_code: str = "", *, when: float | None = None

@@ -18,7 +18,8 @@ import time
 import uuid
 from email.utils import parsedate_to_datetime
 from http.server import ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from clinicrm.devtools.fake_twilio.control import ControlMixin
@@ -70,9 +71,12 @@ class FakeTwilioServer(ControlMixin, BackgroundServer[Dispatcher]):
         api_keys: dict[str, tuple[str, str]] | None = None,
         inbound_url: str = "",
         accept_any: bool = False,
+        data_dir: Path | None = None,
     ) -> None:
         super().__init__()
-        self.state = FakeTwilioState(accounts=accounts, api_keys=api_keys, accept_any=accept_any)
+        self.state = FakeTwilioState(
+            accounts=accounts, api_keys=api_keys, accept_any=accept_any, data_dir=data_dir
+        )
         self.state.inbound_url = inbound_url
         self.dispatcher = Dispatcher(self.state)
         self.httpd = self._listen(
@@ -83,6 +87,16 @@ class FakeTwilioServer(ControlMixin, BackgroundServer[Dispatcher]):
         )
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.cdn_url = f"http://{host}:{self.cdn.server_address[1]}"
+
+    def start(self) -> Self:
+        super().start()
+        # Messages kept from a previous run go on towards their final status.
+        self.dispatcher.resume_all()
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        self.state.close()
 
     # --- convenience for tests and the simulator -----------------------------------------------
     def send_inbound(self, **spec: Any) -> dict[str, Any]:
@@ -121,35 +135,38 @@ class FakeTwilioServer(ControlMixin, BackgroundServer[Dispatcher]):
         raise ApiError(404, 20404, path=path)
 
     def _create(self, ac: str, form: list[tuple[str, str]]) -> Any:
-        fault: dict[str, Any] = {}
-        with self.state.lock:
-            if self.state.fail_next and "code" not in self.state.fail_next[0]:
-                fault = self.state.fail_next.pop(0)
-        if fault.get("status", 0) >= 500 and not fault.get("after_create"):
-            return fault["status"], {
-                "code": 20500,
-                "message": "Internal Server Error",
-                "more_info": "https://www.twilio.com/docs/errors/20500",
-                "status": fault["status"],
-            }
-        message = self.state.message_resource(ac, form)
+        """One create, with the next queued fault (if any) applied.
+
+        Faults: `{"code", "status"}` a synchronous Twilio error (nothing created);
+        `{"status": 5xx}` a server error before anything is created, `"after_create": true` after;
+        `{"mode": "slow", "seconds"}` the answer comes late but comes; `{"mode": "timeout",
+        "seconds"}` the message is created and the answer comes too late for the caller,
+        `"create": false` nothing is created (the request hung, then a 500)."""
+        fault = self.state.fault_take()
+        status = int(fault.get("status", 0)) if "code" not in fault else 0
+        mode = fault.get("mode", "")
+        if mode == "slow" or (mode == "timeout" and fault.get("create") is False):
+            time.sleep(float(fault.get("seconds", 1)))
+        if (status >= 500 and not fault.get("after_create")) or (
+            mode == "timeout" and fault.get("create") is False
+        ):
+            return status or 500, _server_error(status or 500)
+        message = self.state.message_resource(ac, form, fault)
         # Twilio answers with the resource as created ("queued"); snapshot it before the status
         # progression starts moving the same message in the dispatcher thread.
         created = self.state.public(message)
         self.dispatcher.schedule_progress(message)
-        if fault.get("mode") == "timeout":
+        if mode == "timeout":
             # The message exists, but the answer comes too late: an unknown outcome.
             time.sleep(float(fault.get("seconds", 5)))
-        if fault.get("status", 0) >= 500:
-            return fault["status"], {
-                "code": 20500,
-                "message": "Internal Server Error",
-                "status": fault["status"],
-            }
+        if status >= 500:
+            return status, _server_error(status)
         return 201, created
 
     def _list(self, ac: str, query: dict[str, str]) -> dict[str, Any]:
-        """Messages.json list with the To / From / DateSent> filters, newest first."""
+        """Messages.json: To / From / DateSent> filters, newest first, paged like Twilio: each
+        page names the next one (`next_page_uri` with `Page` and a `PageToken` that is the last
+        sid seen, so messages created meanwhile never push one out of the walk)."""
         after = query.get("DateSent>") or query.get("DateSent>=") or ""
         since = dt.datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
         if since is not None and since.tzinfo is None:
@@ -168,18 +185,31 @@ class FakeTwilioServer(ControlMixin, BackgroundServer[Dispatcher]):
                     continue
                 rows.append(self.state.public(m))
         rows.reverse()
-        size = int(query.get("PageSize", 50))
+        size = max(1, min(int(query.get("PageSize", 50)), 1000))
+        page = int(query.get("Page", 0))
+        token = query.get("PageToken", "")
+        start = 0
+        if token.startswith("PA"):
+            sids = [r["sid"] for r in rows]
+            start = sids.index(token[2:]) + 1 if token[2:] in sids else len(rows)
+        chunk = rows[start : start + size]
         uri = f"/2010-04-01/Accounts/{ac}/Messages.json"
+        filters = {k: v for k, v in query.items() if k not in ("Page", "PageToken", "PageSize")}
+        more = start + size < len(rows)
+        next_uri = None
+        if more and chunk:
+            params = {**filters, "PageSize": str(size), "Page": str(page + 1)}
+            next_uri = f"{uri}?{urlencode({**params, 'PageToken': 'PA' + chunk[-1]['sid']})}"
         return {
-            "messages": rows[:size],
-            "end": max(0, min(size, len(rows)) - 1),
-            "first_page_uri": uri,
-            "next_page_uri": None,
-            "page": 0,
+            "messages": chunk,
+            "end": start + max(len(chunk) - 1, 0),
+            "first_page_uri": f"{uri}?{urlencode({**filters, 'PageSize': str(size), 'Page': '0'})}",
+            "next_page_uri": next_uri,
+            "page": page,
             "page_size": size,
             "previous_page_uri": None,
-            "start": 0,
-            "uri": uri,
+            "start": start,
+            "uri": f"{uri}?{urlencode(query)}",
         }
 
     def _media_list(self, ac: str, sid: str) -> dict[str, Any]:
@@ -235,6 +265,15 @@ class FakeTwilioServer(ControlMixin, BackgroundServer[Dispatcher]):
                 "content_type": media["content_type"],
                 "filename": media["filename"],
             }
+
+
+def _server_error(status: int) -> dict[str, Any]:
+    return {
+        "code": 20500,
+        "message": "Internal Server Error",
+        "more_info": "https://www.twilio.com/docs/errors/20500",
+        "status": status,
+    }
 
 
 def _basic(header: str) -> tuple[str | None, str | None]:

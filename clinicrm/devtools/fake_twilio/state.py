@@ -1,9 +1,14 @@
 """State of the fake Twilio: accounts, messages, media, 24-hour windows, opt-outs, fault switches.
 
-Everything is in memory behind one lock. Times come from a virtual clock (`now()`, advanced by
-`/__control/clock`) so the 24-hour window can be crossed in a test. Message resources are the
-dicts returned over HTTP, shaped exactly like twilio.md §2.1 (string `num_media`/`num_segments`,
-RFC 2822 dates, `price` null until a terminal state).
+Everything is in memory behind one lock; with a data folder, messages, windows, opt-outs and
+learned accounts are also written through to a small SQLite file (store.py) and read back when
+the fake starts again, as Twilio keeps them whatever happens to its callers. Times come from a
+virtual clock (`now()`, advanced by `/__control/clock`) so the 24-hour window can be crossed in a
+test. Message resources are the dicts returned over HTTP, shaped exactly like twilio.md §2.1
+(string `num_media`/`num_segments`, RFC 2822 dates, `price` null until a terminal state).
+
+Faults queued with `/__control/fail_next` are taken one per create, in the order they were
+queued, whatever their kind (see `fault_take`).
 """
 
 import datetime as dt
@@ -11,7 +16,10 @@ import json
 import secrets
 import threading
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
+
+from clinicrm.devtools.fake_twilio.store import FakeTwilioStore
 
 API_VERSION = "2010-04-01"
 WINDOW = dt.timedelta(hours=24)
@@ -29,6 +37,8 @@ ASYNC_STATUS = {
     "30003": "undelivered",
     "30007": "undelivered",
 }
+# Async errors that end `undelivered` (after `sent`); the others end `failed`.
+UNDELIVERED = frozenset({"63016", "30003", "30007", "30008"})
 SYNC_MESSAGES = {
     20003: "Authenticate",
     20429: "Too Many Requests",
@@ -92,6 +102,7 @@ class FakeTwilioState:
         accounts: dict[str, str] | None = None,
         api_keys: dict[str, tuple[str, str]] | None = None,
         accept_any: bool = False,
+        data_dir: Path | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.accounts: dict[str, str] = dict(accounts or {})  # AC -> auth token
@@ -100,9 +111,17 @@ class FakeTwilioState:
         self.accept_any = accept_any
         self.inbound_url = ""  # where inbound messages are pushed (per account override)
         self.inbound_urls: dict[str, str] = {}
-        self.reset()
+        self.store = FakeTwilioStore(data_dir) if data_dir is not None else None
+        self._blank()
+        self._load()
 
     def reset(self) -> None:
+        with self.lock:
+            self._blank()
+            if self.store is not None:
+                self.store.clear()
+
+    def _blank(self) -> None:
         with self.lock:
             self.messages: dict[str, dict[str, Any]] = {}
             self.media: dict[str, dict[str, Any]] = {}  # ME -> {content, content_type, ...}
@@ -126,6 +145,44 @@ class FakeTwilioState:
             self.async_next: list[str] = []  # async error codes for the next creates
             self.number_rules: dict[str, dict[str, Any]] = {}  # To digits -> {sync|async}
 
+    # --- persistence (store.py) ------------------------------------------------------------------
+    def _load(self) -> None:
+        if self.store is None:
+            return
+        with self.lock:
+            for message in self.store.messages():
+                self.messages[message["sid"]] = message
+            for sender, user, at in self.store.value("windows", []):
+                self.windows[(sender, user)] = dt.datetime.fromisoformat(at)
+            self.opted_out = {(a, b) for a, b in self.store.value("opted_out", [])}
+            for account_sid, token in self.store.value("accounts", {}).items():
+                self.accounts.setdefault(account_sid, token)
+
+    def _save_message(self, sid: str) -> None:
+        if self.store is not None:
+            self.store.message_put(self.messages[sid])
+
+    def _save_people(self) -> None:
+        if self.store is None:
+            return
+        windows = [[s, u, at.isoformat()] for (s, u), at in self.windows.items()]
+        self.store.value_put("windows", windows)
+        self.store.value_put("opted_out", sorted([list(k) for k in self.opted_out]))
+
+    def accounts_save(self) -> None:
+        if self.store is not None:
+            self.store.value_put("accounts", dict(self.accounts))
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    # --- faults ----------------------------------------------------------------------------------
+    def fault_take(self) -> dict[str, Any]:
+        """The next queued create fault ({} when none): exactly one per create, in order."""
+        with self.lock:
+            return self.fail_next.pop(0) if self.fail_next else {}
+
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC) + self.clock_offset
 
@@ -148,6 +205,7 @@ class FakeTwilioState:
                         and len(password) >= 32
                     ):
                         self.accounts[account_sid] = password
+                        self.accounts_save()
                         return
             raise ApiError(401, 20003)
 
@@ -170,10 +228,30 @@ class FakeTwilioState:
                 self.opted_out.add(key)
             elif word in OPT_IN_WORDS:
                 self.opted_out.discard(key)
+            self._save_people()
 
     # --- messages ------------------------------------------------------------------------------
-    def message_resource(self, account_sid: str, form: list[tuple[str, str]]) -> dict[str, Any]:
-        """Validate a create form and store the new message (raises ApiError for sync errors)."""
+    def progress_plan(self, async_error: str) -> list[list[str]]:
+        """The status steps a new message will go through after its initial one: [status, code]."""
+        cfg = self.config
+        steps: list[list[str]] = []
+        if cfg.get("send_sending"):
+            steps.append(["sending", ""])
+        if async_error:
+            final = "undelivered" if async_error in UNDELIVERED else "failed"
+            if final == "undelivered":
+                steps.append(["sent", ""])
+            steps.append([final, async_error])
+        else:
+            upto = {"none": 0, "sent": 1, "delivered": 2, "read": 3}.get(cfg["auto_progress"], 3)
+            steps.extend([["sent", ""], ["delivered", ""], ["read", ""]][:upto])
+        return steps
+
+    def message_resource(
+        self, account_sid: str, form: list[tuple[str, str]], fault: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Validate a create form and store the new message (raises ApiError for sync errors,
+        including a queued `fault` with a Twilio `code`)."""
         values: dict[str, list[str]] = {}
         for key, value in form:
             values.setdefault(key, []).append(value)
@@ -201,10 +279,8 @@ class FakeTwilioState:
             if not isinstance(parsed, dict):
                 raise ApiError(400, 21656)
         with self.lock:
-            if self.fail_next:
-                fault = self.fail_next.pop(0)
-                if "code" in fault:
-                    raise ApiError(int(fault.get("status", 400)), int(fault["code"]), to=to)
+            if fault and "code" in fault:
+                raise ApiError(int(fault.get("status", 400)), int(fault["code"]), to=to)
             rule = self.number_rules.get(to_digits, {})
             if rule.get("sync"):
                 raise ApiError(int(rule.get("status", 400)), int(rule["sync"]), to=to)
@@ -250,9 +326,10 @@ class FakeTwilioState:
                 "async_error": async_error,
                 "content_sid": content_sid,
                 "media_urls": media_urls,
+                "plan": self.progress_plan(async_error),
             }
-            message_meta = {"_meta": meta}
-            self.messages[sid].update(message_meta)
+            self.messages[sid]["_meta"] = meta
+            self._save_message(sid)
             return message
 
     def public(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -284,6 +361,7 @@ class FakeTwilioState:
                     message["price"] = "0.00000"
                 else:
                     message["price"] = "-0.00500"
+            self._save_message(sid)
             return dict(message)
 
     # --- media ---------------------------------------------------------------------------------
