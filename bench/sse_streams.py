@@ -22,6 +22,7 @@ is dropped, re-created and migrated at each run. Nothing is left running.
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import time
@@ -271,6 +272,11 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument(
+        "--no-pool",
+        action="store_true",
+        help="without psycopg's pool (DATABASE_POOL=0): every open takes its own connection",
+    )
+    parser.add_argument(
         "--worker",
         default="worker",
         help="worker command: `worker` (ours) or `db_worker` (the package's, to see its drift)",
@@ -282,6 +288,8 @@ def main() -> None:
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
+    # The production setting: each process's sessions are bounded by its pool.
+    os.environ["DATABASE_POOL"] = "0" if args.no_pool else "1"
     _recreate_database(args.url)
     _django_setup(args.url)
     from clinicrm.messaging.models import Channel
@@ -302,7 +310,10 @@ def main() -> None:
         start_new_session=True,
     )
     try:
-        print(f"granian --workers {args.web_workers} {GRANIAN_ARGS}; 1 x manage.py {args.worker}")
+        print(
+            f"granian --workers {args.web_workers} {GRANIAN_ARGS}; 1 x manage.py {args.worker};"
+            f" DATABASE_POOL={os.environ['DATABASE_POOL']}"
+        )
         for n in counts:
             asyncio.run(_run_n(args, n, port, ctx))
     finally:

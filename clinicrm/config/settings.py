@@ -281,7 +281,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_tokens": {"()": "clinicrm.core.log_filters.RedactWebhookTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "clinicrm.core.log_filters.RedactWebhookTokens"},
+        "db_unavailable": {"()": "clinicrm.core.log_filters.DatabaseUnavailableAsWarning"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -290,7 +293,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["db_unavailable"]},
+    },
 }
 
 # --- Providers (base URLs are settings so tests and the demo point at local fakes) -----------
@@ -342,10 +348,12 @@ EVOLUTION_API_KEY = os.environ.get("EVOLUTION_API_KEY", "")
 # instead of polling; "0" falls back to polling the events table (always the case on SQLite).
 MESSAGING_SSE_LISTEN = _env_bool("MESSAGING_SSE_LISTEN", True)
 
-# --- PostgreSQL connection pool (proofs helper) ----------------------------------------------
-# Opt-in (DATABASE_POOL=1): psycopg's pool instead of one new connection per request and per
-# task (CONN_MAX_AGE must stay 0 with a pool). The webhook benchmark measured the difference.
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_bool("DATABASE_POOL", False):
+# --- PostgreSQL connection pool ----------------------------------------------------------------
+# psycopg's pool instead of one new connection per request and per task (CONN_MAX_AGE must stay 0
+# with a pool): on by default in production (DATABASE_POOL=0 turns it off), opt-in elsewhere. It
+# bounds each process's sessions, so a burst of requests (a reconnect storm of SSE streams) waits
+# for a connection instead of exhausting PostgreSQL; past DATABASE_POOL_TIMEOUT the answer is 503.
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_bool("DATABASE_POOL", PRODUCTION):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),

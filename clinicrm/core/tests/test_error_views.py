@@ -70,3 +70,15 @@ def test_a_bug_is_a_500_without_retry_after(member_client):
     assert page.status_code == 500
     assert "Retry-After" not in page
     assert "Algo deu errado" in page.content.decode()
+
+
+def test_an_unavailable_database_is_logged_as_one_warning_line(member_client, caplog):
+    with (
+        caplog.at_level("WARNING", logger="django.request"),
+        every_query_fails(OperationalError("FATAL: sorry, too many clients already")),
+    ):
+        member_client.get("/pacientes/")
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.levelname == "WARNING"
+    assert record.exc_info is None
+    assert "OperationalError" in record.getMessage()
