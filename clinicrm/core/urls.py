@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicrm.core import views
+from clinicrm.core import health_views, views
 
 app_name = "core"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("entrar/", views.login_view, name="login"),
     path("sair/", views.logout_view, name="logout"),
     path("clinica/trocar/", views.tenant_switch_view, name="tenant_switch"),
+    path("healthz", health_views.healthz, name="healthz"),
+    path("readyz", health_views.readyz, name="readyz"),
 ]
 
 # Password recovery and invitations: see core/accounts/views.py.
