@@ -15,8 +15,9 @@ interleaved across tenants as live traffic is, so each tenant's rows are spread 
 Thread rows carry the cache the ingest keeps (last message, preview, direction, unread count,
 last inbound time). CRM rows: assignments (half the threads), tags (a third), statuses (a third).
 
-Everything goes in with COPY and explicit ids; secondary indexes are dropped before the load and
-built again after it (as a restore does); then VACUUM ANALYZE.
+Everything goes in with COPY and explicit ids; secondary indexes are dropped and triggers switched
+off before the load, then indexes built again and triggers switched on (as a restore does);
+then VACUUM ANALYZE.
 """
 
 import argparse
@@ -140,10 +141,14 @@ def _crm_rows(clinics: list[Clinic]) -> None:
                 params,
             )
     print("crm: assignments, tags and statuses")
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
 
 
 def _secondary_indexes_dropped() -> list[str]:
-    """Drop the non-unique indexes of the loaded tables; returns their definitions."""
+    """Drop the non-unique indexes of the loaded tables and switch their triggers off (the CRM's
+    patient-link triggers would look each row up in tables without their indexes; the loader
+    links threads and patients itself); returns the index definitions."""
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -156,6 +161,8 @@ def _secondary_indexes_dropped() -> list[str]:
         found = cur.fetchall()
         for name, _definition in found:
             cur.execute(f'DROP INDEX "{name}"')
+        for table in LOADED_TABLES:
+            cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     return [definition for _name, definition in found]
 
 
@@ -164,6 +171,7 @@ def _finish(definitions: list[str]) -> None:
 
     with connection.cursor() as cur:
         for table in LOADED_TABLES:
+            cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
@@ -225,8 +233,8 @@ def load(*, tenants: int, threads: int, messages: int, patients: int, seed: int)
             clinics, threads=per_tenant, linked=linked, state=state, texts=texts, rng=rng
         ),
     )
+    _step("indexes, triggers and vacuum", lambda: _finish(definitions))
     _step("crm rows", lambda: _crm_rows(clinics))
-    _step("indexes and vacuum", lambda: _finish(definitions))
     print(
         f"done: {tenants} tenants, {per_tenant * tenants} threads, {share * tenants} messages;"
         f" log in as owner0@{EMAIL_DOMAIN} / {PASSWORD}"
