@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "clinicrm.credits",
     "clinicrm.messaging",
     "clinicrm.crm",
+    "clinicrm.search",
     "clinicrm.saas",
     "clinicrm.automation",
     "clinicrm.devtools",

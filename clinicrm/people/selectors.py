@@ -140,6 +140,15 @@ def professional_list(
     return qs.order_by("full_name", "id")
 
 
+def _rows_with_contacts(model: type[TenantModel], ids: list[Any]) -> list[Any]:
+    """The rows of `ids` in that order, each with its primary phone and e-mail."""
+    entity_type = EntityType.PATIENT if model is Patient else EntityType.PROFESSIONAL
+    rows = _with_primary_contacts(
+        model._default_manager.filter(pk__in=ids), entity_type=entity_type
+    ).in_bulk()
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 def paginate(qs: QuerySet, *, page: Any, per_page: int = PAGE_SIZE) -> Page:
     """A page of `qs` (patients or professionals) whose rows carry `primary_phone`,
     `primary_phone_whatsapp` and `primary_email`.
@@ -149,14 +158,14 @@ def paginate(qs: QuerySet, *, page: Any, per_page: int = PAGE_SIZE) -> Page:
     primary contacts as correlated subqueries evaluated for those rows only.
     """
     page_obj = Paginator(qs.values_list("pk", flat=True), per_page).get_page(page)
-    ids = list(page_obj.object_list)
-    model = qs.model
-    entity_type = EntityType.PATIENT if model is Patient else EntityType.PROFESSIONAL
-    rows = _with_primary_contacts(
-        model._default_manager.filter(pk__in=ids), entity_type=entity_type
-    ).in_bulk()
-    page_obj.object_list = [rows[pk] for pk in ids if pk in rows]
+    page_obj.object_list = _rows_with_contacts(qs.model, list(page_obj.object_list))
     return page_obj
+
+
+def first_matches(qs: QuerySet, *, limit: int) -> list[Any]:
+    """The first `limit` rows of `qs` (a `patient_list`/`professional_list`) with their primary
+    contacts, without counting the rest: two queries (ids, then rows)."""
+    return _rows_with_contacts(qs.model, list(qs.values_list("pk", flat=True)[:limit]))
 
 
 def entity_phones(*, entity: TenantModel) -> QuerySet[ContactPhone]:

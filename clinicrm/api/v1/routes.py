@@ -1,11 +1,12 @@
 """Mounts the resource routers on the v1 API (imported once, by the package)."""
 
-from clinicrm.api.v1 import appointments, contacts, credits, people
+from clinicrm.api.v1 import appointments, contacts, credits, people, search
 from clinicrm.api.v1.base import api
 
 api.add_router("/", people.router)
 api.add_router("/", contacts.router)
 api.add_router("/", appointments.router)
 api.add_router("/", credits.router)
+api.add_router("/", search.router)
 
 __all__ = ["api"]
