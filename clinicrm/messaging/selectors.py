@@ -9,7 +9,7 @@ message of a clinic is what the index is there to avoid.
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from clinicrm.core.models import Tenant
 from clinicrm.core.search import search_digits, search_q, search_terms
@@ -20,6 +20,8 @@ THREADS_PER_PAGE = 30
 TIMELINE_LIMIT = 200
 EVENTS_PER_TICK = 200
 MESSAGE_TERM_MIN = 3
+# Threads found by message text: those of the most recent matching messages (see below).
+MESSAGE_MATCHES = 300
 NUMBER_DIGITS_MIN = 4
 
 
@@ -38,26 +40,34 @@ def messages_matching(*, tenant: Tenant, query: str) -> QuerySet[Message]:
 
 def thread_search_filter(*, tenant: Tenant, qs: QuerySet[Thread], query: str) -> QuerySet[Thread]:
     """`qs` (threads of `tenant`) narrowed to those matching `query`: the contact's or the
-    linked patient's name, the number (a phone-shaped query of 4+ digits), or the text of any
-    of the thread's messages. Accent- and case-insensitive, `%`/`_` literal; an empty query
-    leaves `qs` as it is, a query of invisible characters matches nothing. Ordering, filters and
-    pagination stay the caller's."""
+    linked patient's name, the number (a phone-shaped query of 4+ digits), or the text of one of
+    the MESSAGE_MATCHES most recent messages that contain the query. Accent- and
+    case-insensitive, `%`/`_` literal; an empty query leaves `qs` as it is, a query of invisible
+    characters matches nothing. Ordering, filters and pagination stay the caller's.
+
+    The candidates are a UNION of small index-served sets (thread names, patient names, numbers,
+    recent matching messages), so the cost follows the matches, not the size of the inbox; the
+    cap on messages keeps a frequent word ("sessão") from reading every message that has it.
+    """
     if not query.strip():
         return qs
     terms = search_terms(query)
     if not terms:
         return qs.none()
-    # Sub-selects rather than a join: each is served by its own trigram index and probed as a
-    # hash while the caller's ordered scan of threads runs.
+    threads = Thread.objects.filter(tenant=tenant)
     patients = Patient.objects.filter(search_q(terms), tenant=tenant).values("pk")
-    condition = search_q(terms) | Q(patient_id__in=patients)
+    parts = [
+        threads.filter(search_q(terms)).values("pk"),
+        threads.filter(patient_id__in=patients).values("pk"),
+    ]
     digits = search_digits(query)
     if len(digits) >= NUMBER_DIGITS_MIN:
-        condition |= Q(search_text__contains=digits)
+        parts.append(threads.filter(search_text__contains=digits).values("pk"))
     if _message_terms(terms):
-        keys = messages_matching(tenant=tenant, query=query).values("thread_key")
-        condition |= Q(thread_key__in=keys)
-    return qs.filter(condition)
+        recent = messages_matching(tenant=tenant, query=query).order_by("-created_at", "-id")
+        keys = recent.values("thread_key")[:MESSAGE_MATCHES]
+        parts.append(threads.filter(thread_key__in=keys).values("pk"))
+    return qs.filter(pk__in=parts[0].union(*parts[1:]))
 
 
 def thread_list(*, tenant: Tenant, search: str = "") -> QuerySet[Thread]:

@@ -173,3 +173,16 @@ def test_thread_search_plan_uses_the_trigram_indexes(inbox, tenant):
         assert "messages_search_trgm_idx" in plan, plan
     else:
         assert "SEARCH U0 USING INDEX messages_tenant" in plan, plan
+
+
+def test_message_text_finds_the_threads_of_the_most_recent_matches(inbox, tenant, monkeypatch):
+    channel = inbox
+    message_ingest(
+        channel=channel, inbound=inbound_text(jid=JOAO_JID, body="outra sessão, mais recente")
+    )
+    assert keys(tenant, "sessao") == ["+5511976540132", "+5521988881234"]
+    # Only the newest matching messages count (a frequent word never reads every message).
+    monkeypatch.setattr("clinicrm.messaging.selectors.MESSAGE_MATCHES", 1)
+    assert keys(tenant, "sessao") == ["+5511976540132"]
+    # Names and numbers are not capped.
+    assert keys(tenant, "joao") == ["+5511976540132"]
