@@ -11,7 +11,10 @@ equivalent at all. On PostgreSQL a trigram GIN index on (tenant_id, search_text)
 created the same queries still answer, by scanning.
 
 A query is split into words and each word must appear (AND): "joao dias" finds "João Araújo
-Dias". Django's `contains` lookup escapes `%`, `_` and `\\`, so every character is literal.
+Dias". A word with 3 letters or digits in a row is matched anywhere ("raujo"); a shorter one
+("jo", "é") only at the start of a word ("João", not "Bejo"): a trigram index can serve both,
+while a two-letter substring could only be found by reading every row. Django's `contains` and
+`startswith` lookups escape `%`, `_` and `\\`, so every character is literal.
 """
 
 import functools
@@ -28,6 +31,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 MAX_TERMS = 8
 MAX_QUERY_LENGTH = 100
+# A run of 3 letters or digits: what a trigram index can look up.
+_INDEXABLE = re.compile(r"[^\W_]{3}")
 # Digits and the punctuation people type in phone numbers and CPFs.
 DIGITS_QUERY = re.compile(r"^[\d\s().+/\-]+$")
 
@@ -74,11 +79,23 @@ def search_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
+def search_term_indexable(term: str) -> bool:
+    """Whether `term` (folded) has 3 letters or digits in a row, so a substring match on it can
+    be served by a trigram index."""
+    return _INDEXABLE.search(term) is not None
+
+
 def search_q(terms: Sequence[str], *, field: str = "search_text") -> Q:
-    """Rows whose `field` (a normalised column) contains every term, each as a literal."""
+    """Rows whose `field` (a folded column) contains every term, each as a literal: anywhere
+    for an indexable term, at the start of a word for a shorter one."""
     condition = Q()
     for term in terms:
-        condition &= Q(**{f"{field}__contains": term})
+        if search_term_indexable(term):
+            condition &= Q(**{f"{field}__contains": term})
+        else:
+            condition &= Q(**{f"{field}__startswith": term}) | Q(
+                **{f"{field}__contains": f" {term}"}
+            )
     return condition
 
 

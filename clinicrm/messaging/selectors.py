@@ -1,8 +1,8 @@
 """Reads of messaging: thread lists, timelines, searches, the SSE event feed.
 
 Searches compare the folded `search_text` columns (`core.search`): accent- and case-insensitive,
-every word of the query a literal substring. Message text is only searched for words of at least
-MESSAGE_TERM_MIN characters: the trigram index cannot narrow shorter ones, and a scan of every
+every word of the query literal. Message text is searched for the query's indexable words only
+(3 letters or digits in a row): the trigram index cannot narrow shorter ones, and a scan of every
 message of a clinic is what the index is there to avoid.
 """
 
@@ -12,28 +12,32 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet, Sum
 
 from clinicrm.core.models import Tenant
-from clinicrm.core.search import search_digits, search_q, search_terms
+from clinicrm.core.search import (
+    search_digits,
+    search_q,
+    search_term_indexable,
+    search_terms,
+)
 from clinicrm.messaging.models import Channel, Message, RealtimeEvent, Thread
 from clinicrm.people.models import Patient
 
 THREADS_PER_PAGE = 30
 TIMELINE_LIMIT = 200
 EVENTS_PER_TICK = 200
-MESSAGE_TERM_MIN = 3
 # Threads found by message text: those of the most recent matching messages (see below).
 MESSAGE_MATCHES = 300
 NUMBER_DIGITS_MIN = 4
 
 
-def _message_terms(terms: list[str]) -> bool:
-    return any(len(term) >= MESSAGE_TERM_MIN for term in terms)
+def _message_terms(query: str) -> list[str]:
+    return [term for term in search_terms(query) if search_term_indexable(term)]
 
 
 def messages_matching(*, tenant: Tenant, query: str) -> QuerySet[Message]:
-    """Messages of `tenant` whose text contains every word of `query` (unordered; none when no
-    word is long enough to search message text)."""
-    terms = search_terms(query)
-    if not _message_terms(terms):
+    """Messages of `tenant` whose text contains every indexable word of `query` (unordered;
+    none when the query has no such word)."""
+    terms = _message_terms(query)
+    if not terms:
         return Message.objects.none()
     return Message.objects.filter(search_q(terms), tenant=tenant)
 
@@ -63,7 +67,7 @@ def thread_search_filter(*, tenant: Tenant, qs: QuerySet[Thread], query: str) ->
     digits = search_digits(query)
     if len(digits) >= NUMBER_DIGITS_MIN:
         parts.append(threads.filter(search_text__contains=digits).values("pk"))
-    if _message_terms(terms):
+    if _message_terms(query):
         recent = messages_matching(tenant=tenant, query=query).order_by("-created_at", "-id")
         keys = recent.values("thread_key")[:MESSAGE_MATCHES]
         parts.append(threads.filter(thread_key__in=keys).values("pk"))

@@ -9,6 +9,7 @@ from clinicrm.core.search import (
     search_normalize,
     search_q,
     search_snippet,
+    search_term_indexable,
     search_terms,
     search_text_of,
 )
@@ -74,10 +75,22 @@ def test_search_terms_are_distinct_folded_words_capped() -> None:
     assert len(search_terms(" ".join(f"w{i}" for i in range(30)))) == MAX_TERMS
 
 
-def test_search_q_requires_every_word_as_a_literal_substring() -> None:
+def test_search_q_requires_every_word_substrings_or_word_starts() -> None:
     condition = search_q(["joao", "dias"])
     assert condition == Q(search_text__contains="joao") & Q(search_text__contains="dias")
-    assert search_q(["x"], field="patient__search_text") == Q(patient__search_text__contains="x")
+    # Under 3 letters or digits in a row: the start of a word (index-friendly).
+    short = Q(patient__search_text__startswith="jo") | Q(patient__search_text__contains=" jo")
+    assert search_q(["jo"], field="patient__search_text") == short
+    assert search_q(["1/2"]) == Q(search_text__startswith="1/2") | Q(search_text__contains=" 1/2")
+
+
+@pytest.mark.parametrize(
+    ("term", "indexable"),
+    [("joao", True), ("abc", True), ("a1b", True), ("100%", True), ("jo", False),
+     ("a_b_c", False), ("%_%", False), ("1/2", False), ("ção", True)],
+)  # fmt: skip
+def test_search_term_indexable(term: str, indexable: bool) -> None:
+    assert search_term_indexable(search_normalize(term)) is indexable
 
 
 @pytest.mark.parametrize(

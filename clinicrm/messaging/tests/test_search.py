@@ -94,6 +94,7 @@ def test_empty_query_keeps_every_thread_and_short_words_skip_message_text(inbox,
     # Two letters: names only (the trigram index cannot narrow message text that short).
     assert keys(tenant, "li") == ["+5531977775555"]
     assert not messages_matching(tenant=tenant, query="de").exists()
+    assert not messages_matching(tenant=tenant, query="%_% a_b").exists()
     assert messages_matching(tenant=tenant, query="de terça").count() == 1
 
 

@@ -58,6 +58,14 @@ def test_accented_query_finds_names_stored_without_accents(people, tenant, query
     assert find(tenant, query) == ["Jose Heloisa Sem Acento"]
 
 
+def test_short_words_match_the_start_of_a_word(people, tenant):
+    found = set(find(tenant, "jo"))
+    assert found == {"Joana Prado", "João Araújo Dias", "Jose Heloisa Sem Acento"}
+    assert find(tenant, "JÓ DI") == ["João Araújo Dias"]
+    assert find(tenant, "ia") == []  # inside "Dias", "Maria": not a word start
+    assert find(tenant, "so") == ["Ana_Maria Souza"]
+
+
 def test_social_name_is_searched_too(people, tenant):
     assert find(tenant, "marcia") == ["Maria Silva"]
     assert find(tenant, "conceicao") == ["Conceição Gonçalves", "Maria Silva"]
@@ -67,8 +75,9 @@ def test_social_name_is_searched_too(people, tenant):
     ("query", "expected"),
     [
         ("ana_maria", ["Ana_Maria Souza"]),  # `_` is not "any character"
-        ("_", ["Ana_Maria Souza"]),
-        ("%", ["Cem 100% Certo"]),  # `%` is not "anything"
+        ("_maria", ["Ana_Maria Souza"]),
+        ("_", []),  # too short for a substring: only at the start of a word
+        ("%", []),  # `%` is not "anything"
         ("100%", ["Cem 100% Certo"]),
         ("\\", ["Barra \\ Invertida"]),
         ("a%a", []),
@@ -157,7 +166,7 @@ def test_hostile_queries_answer_a_clean_page(owner_client, people, query):
 def test_agenda_picker_uses_the_same_search(people, tenant):
     assert names(patient_suggestions(tenant=tenant, query="araujo")) == ["João Araújo Dias"]
     assert names(patient_suggestions(tenant=tenant, query="JOÃO")) == ["João Araújo Dias"]
-    assert names(patient_suggestions(tenant=tenant, query="0%")) == ["Cem 100% Certo"]
+    assert names(patient_suggestions(tenant=tenant, query="100%")) == ["Cem 100% Certo"]
     assert patient_suggestions(tenant=tenant, query="j") == []
 
 
