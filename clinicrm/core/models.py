@@ -69,6 +69,8 @@ class Tenant(models.Model):
     # Digits only for a CPF (11); a CNPJ has 14 characters and, since July 2026, may carry
     # upper-case letters in its first 12 positions. Check digits are validated in forms.
     cpf_cnpj = models.CharField("CPF/CNPJ", max_length=14, null=True, blank=True)
+    # UF whose holidays count besides the national ones (core.holidays); blank = national only.
+    state = models.CharField("estado (UF)", max_length=2, blank=True, default="")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

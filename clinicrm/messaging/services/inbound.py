@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicrm.integrations.models import InboundEvent
+from clinicrm.messaging.hooks import inbound_hooks_run
 from clinicrm.messaging.identity import contact_identity
 from clinicrm.messaging.models import (
     MESSAGE_TEXT_MAX,
@@ -155,6 +156,8 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
                 "silent": silent,
             },
         )
+        # Opt-out, confirm by reply, auto-reply (registered by automation): in this transaction.
+        inbound_hooks_run(channel=channel, message=message)
     return message
 
 

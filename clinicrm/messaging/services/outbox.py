@@ -30,6 +30,7 @@ from clinicrm.messaging.errors import (
     ErrorCode,
     error_friendly,
 )
+from clinicrm.messaging.hooks import send_checks_run, send_guards_run
 from clinicrm.messaging.identity import LID_KEY_PREFIX
 from clinicrm.messaging.models import (
     STATUS_RANK,
@@ -98,11 +99,16 @@ def message_send(
     media: OutboundMedia | None = None,
     template: TemplateRef | None = None,
     quoted_provider_id: str | None = None,
+    automation: str = "",
+    confirmed: bool = False,
 ) -> Message:
     """Queue one outbound message through the tenant's active channel (see module docstring).
 
     `media` must already be in private storage (`services.media.media_save`); its caption is
     the message body. Raises ApplicationError (pt-BR) for every refusal; nothing is created then.
+    `automation` names the automated purpose of a message no person typed (kept in `extra`, so
+    the send guards can stop it later); `confirmed` says the person confirmed a warning a send
+    check raised (`hooks.SendNeedsConfirmation`).
     """
     given = [x for x in (text, media, template) if x is not None]
     if len(given) != 1:
@@ -138,6 +144,11 @@ def message_send(
         raise ApplicationError(NO_CHANNEL_MESSAGE)
     if template is not None and not channel.is_twilio:
         raise ApplicationError(error_friendly(ErrorCode.TEMPLATE_UNSUPPORTED), field="template")
+    send_checks_run(
+        tenant=tenant, thread_key=key, actor=actor, automation=automation, confirmed=confirmed
+    )
+    if automation:
+        extra["automation"] = automation
 
     now = timezone.now()
     with transaction.atomic():
@@ -250,6 +261,11 @@ def message_send_perform(*, message_id: int) -> str:
     if not claimed:
         return "skipped"
     message = Message.objects.select_related("channel", "tenant").get(pk=message_id)
+    refused = send_guards_run(message=message)
+    if refused:
+        # E.g. an automated message queued before the patient opted out: never sent, refunded.
+        message_fail(message=message, error_code=refused)
+        return "refused"
     try:
         result = _dispatch(message)
     except Exception:

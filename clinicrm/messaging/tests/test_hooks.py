@@ -1,0 +1,107 @@
+"""The extension points automation registers into: inbound hooks, send checks, send guards."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from clinicrm.core.errors import ApplicationError
+from clinicrm.credits.services import credits_add, credits_balance_get
+from clinicrm.messaging import hooks
+from clinicrm.messaging.models import Message, MessageStatus, Provider
+from clinicrm.messaging.services import message_ingest, message_send, message_send_perform
+from clinicrm.messaging.tests.factories import inbound_text, make_channel
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def isolated_hooks() -> Iterator[None]:
+    """Only this test's hooks (automation's own are registered at start-up)."""
+    saved = [list(r) for r in (hooks.INBOUND_HOOKS, hooks.SEND_CHECKS, hooks.SEND_GUARDS)]
+    for registry in (hooks.INBOUND_HOOKS, hooks.SEND_CHECKS, hooks.SEND_GUARDS):
+        registry.clear()
+    yield
+    for registry, items in zip(
+        (hooks.INBOUND_HOOKS, hooks.SEND_CHECKS, hooks.SEND_GUARDS), saved, strict=True
+    ):
+        registry[:] = items
+
+
+def test_inbound_hooks_run_in_order_until_one_consumes(tenant, isolated_hooks):
+    channel = make_channel(tenant)
+    seen: list[str] = []
+
+    def broken(*, channel, message):
+        Message.objects.filter(pk=message.pk).update(body="changed by a broken hook")
+        raise RuntimeError("bug")
+
+    def first(*, channel, message):
+        seen.append(f"first:{message.body}")
+        return message.body == "PARE"
+
+    def second(*, channel, message):
+        seen.append(f"second:{message.body}")
+        return False
+
+    for hook in (broken, first, second, first):  # a second registration is ignored
+        hooks.inbound_hook_register(hook)
+
+    message_ingest(channel=channel, inbound=inbound_text("A1", body="Oi"))
+    message_ingest(channel=channel, inbound=inbound_text("A2", body="PARE"))
+    message_ingest(channel=channel, inbound=inbound_text("A2", body="PARE"))  # duplicate
+
+    assert seen == ["first:Oi", "second:Oi", "first:PARE"]
+    # The broken hook's write rolled back with its savepoint; the messages stayed.
+    assert sorted(Message.objects.values_list("body", flat=True)) == ["Oi", "PARE"]
+
+
+def test_a_send_check_refuses_before_anything_is_created(tenant, owner, isolated_hooks):
+    make_channel(tenant)
+    calls = []
+
+    def check(*, tenant, thread_key, actor, automation, confirmed):
+        calls.append((thread_key, actor, automation, confirmed))
+        if not confirmed:
+            raise hooks.SendNeedsConfirmation("Confirme o envio.")
+
+    hooks.send_check_register(check)
+    with pytest.raises(ApplicationError) as excinfo:
+        message_send(tenant=tenant, actor=owner, thread_key="11988887777", text="Oi")
+    assert excinfo.value.field == "confirmed"
+    assert not Message.objects.exists()
+
+    sent = message_send(
+        tenant=tenant, actor=owner, thread_key="11988887777", text="Oi", confirmed=True
+    )
+    assert sent.extra == {}
+    auto = message_send(
+        tenant=tenant,
+        actor=None,
+        thread_key="11988887777",
+        text="Oi",
+        automation="test",
+        confirmed=True,
+    )
+    assert auto.extra == {"automation": "test"}
+    assert calls[0] == ("+5511988887777", owner, "", False)
+    assert calls[-1] == ("+5511988887777", None, "test", True)
+
+
+def test_a_send_guard_fails_a_queued_message_and_refunds_it(tenant, adapters, isolated_hooks):
+    channel = make_channel(tenant, Provider.TWILIO)
+    credits_add(tenant=tenant, amount=3, kind="adjustment", note="teste")
+    message_ingest(channel=channel, inbound=inbound_text(jid="whatsapp:+5511988887777"))
+    message = message_send(
+        tenant=tenant, actor=None, thread_key="+5511988887777", text="Lembrete", automation="x"
+    )
+    assert credits_balance_get(tenant=tenant).balance == 2
+    hooks.send_guard_register(
+        lambda *, message: "opted_out" if message.extra.get("automation") else None
+    )
+
+    assert message_send_perform(message_id=message.pk) == "refused"
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.FAILED, "opted_out")
+    assert "não receber" in message.error_message
+    assert credits_balance_get(tenant=tenant).balance == 3
+    assert adapters.adapter is None  # the provider was never called
