@@ -12,6 +12,8 @@ from clinicrm.core.timeutils import local_datetime
 from clinicrm.people.models import Patient, Professional
 
 END_AFTER_START = "O término deve ser depois do início."
+# One wording for every required field of the agenda (Django's own, as on the other pages).
+REQUIRED = "Este campo é obrigatório."
 
 # Map service error fields onto the form fields people see.
 SERVICE_FIELD_TO_FORM = {"starts_at": "start_time", "ends_at": "end_time"}
@@ -21,6 +23,8 @@ class AppointmentForm(forms.Form):
     professional = forms.ModelChoiceField(
         label="Profissional",
         queryset=Professional.objects.none(),
+        # Django's default blank label is not translated to pt-BR.
+        empty_label="Selecione o profissional",
         error_messages={"invalid_choice": "Escolha um profissional da lista."},
     )
     # Rendered as a search box with htmx suggestions (radio buttons), so it scales to large
@@ -29,10 +33,7 @@ class AppointmentForm(forms.Form):
         label="Paciente",
         queryset=Patient.objects.none(),
         widget=forms.HiddenInput,
-        error_messages={
-            "required": "Escolha o paciente.",
-            "invalid_choice": "Escolha um paciente da lista.",
-        },
+        error_messages={"invalid_choice": "Escolha um paciente da lista."},
     )
     date = forms.DateField(
         label="Data", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -56,9 +57,10 @@ class AppointmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["professional"].queryset = professionals  # type: ignore[attr-defined]
         self.fields["patient"].queryset = Patient.objects.filter(tenant=tenant)  # type: ignore[attr-defined]
-        for name in ("date", "start_time", "end_time"):
-            self.fields[name].error_messages["required"] = "Informe este campo."
-            self.fields[name].error_messages["invalid"] = "Valor inválido."
+        for name, field in self.fields.items():
+            field.error_messages["required"] = REQUIRED
+            if name in ("date", "start_time", "end_time"):
+                field.error_messages["invalid"] = "Valor inválido."
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -89,7 +91,7 @@ class AvailabilityRuleForm(forms.Form):
             kwargs.setdefault("auto_id", f"id_{prefix_id}_%s")
         super().__init__(*args, **kwargs)
         for name in ("start_time", "end_time"):
-            self.fields[name].error_messages["required"] = "Informe este campo."
+            self.fields[name].error_messages["required"] = REQUIRED
             self.fields[name].error_messages["invalid"] = "Horário inválido."
 
     def clean(self) -> dict[str, Any]:

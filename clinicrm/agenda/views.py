@@ -12,10 +12,11 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
@@ -157,6 +158,15 @@ def my_week_view(request: HttpRequest) -> HttpResponse:
 # --- appointments ---------------------------------------------------------------------------
 
 
+def _booking_token(data: dict[str, Any]) -> str:
+    """Binds an "Agendar mesmo assim" to the booking it was shown for: change who or when
+    after the warning and the warning is shown again."""
+    value = "|".join(
+        str(data[k]) for k in ("professional", "patient", "starts_at", "ends_at") if k in data
+    )
+    return salted_hmac("agenda.confirm_warnings", value, algorithm="sha256").hexdigest()[:20]
+
+
 def _appointment_form_context(
     request: HttpRequest, form: AppointmentForm, appointment: Appointment | None
 ) -> dict[str, Any]:
@@ -182,9 +192,11 @@ def _appointment_form_save(
     success: str,
 ) -> HttpResponse | None:
     """The valid POST of the create and edit forms: `save` (the create or update service, bound
-    to its tenant or appointment) gets the form's fields; on success flash `success` and go to
-    the appointment's day, on a service error put it on the form and answer None (re-render)."""
+    to its tenant or appointment) gets the form's fields; on success flash `success` and show
+    the appointment's day. On a service error put it on the form and answer None (re-render);
+    warnings to confirm land in `form.booking_warnings` with the token that confirms them."""
     data = form.cleaned_data
+    token = _booking_token(data)
     try:
         appointment = save(
             actor=request.user,
@@ -195,14 +207,45 @@ def _appointment_form_save(
             status=data["status"],
             notes=data["notes"],
             ip=_ip(request),
+            warnings_confirmed=request.POST.get("confirm_warnings") == token,
         )
+    except services.AppointmentNeedsConfirmation as exc:
+        form.booking_warnings = exc.warnings  # type: ignore[attr-defined]
+        form.booking_token = token  # type: ignore[attr-defined]
+        return None
     except ApplicationError as exc:
         form.add_service_error(exc.field, exc.message)
         return None
-    messages.success(request, success)
-    day = appointment.starts_at.astimezone(SAO_PAULO).date()
-    fallback = f"{reverse('agenda:day')}?data={day.isoformat()}"
-    return redirect(_safe_next(request, fallback))
+    start = appointment.starts_at.astimezone(SAO_PAULO)
+    messages.success(request, f"{success} para {start:%d/%m/%Y} às {start:%H:%M}.")
+    return redirect(_booking_day_url(request, appointment))
+
+
+def _status(form: AppointmentForm) -> int:
+    """400 for refused input; 200 for a valid booking waiting for "Agendar mesmo assim"."""
+    return 200 if getattr(form, "booking_warnings", None) and not form.errors else 400
+
+
+# Pages that show a day or a week, and the query parameter that picks it.
+DAY_PARAMS = {"agenda:day": "data", "agenda:week": "semana", "agenda:my_week": "semana"}
+
+
+def _booking_day_url(request: HttpRequest, appointment: Appointment) -> str:
+    """Where to look at a saved booking: the page it was booked from, moved to the booking's
+    day (never "today", where the booking may not be), scrolled to its card."""
+    day = appointment.starts_at.astimezone(SAO_PAULO).date().isoformat()
+    anchor = f"#appt-{appointment.pk}"
+    nxt = _safe_next(request, "")
+    path, _, query = nxt.partition("?")
+    try:
+        view_name = resolve(path).view_name if path else ""
+    except Resolver404:
+        view_name = ""
+    if view_name not in DAY_PARAMS:
+        return nxt or f"{reverse('agenda:day')}?data={day}{anchor}"
+    params = QueryDict(query.partition("#")[0], mutable=True)
+    params[DAY_PARAMS[view_name]] = day
+    return f"{path}?{params.urlencode()}{anchor}"
 
 
 @require_http_methods(["GET", "POST"])
@@ -216,11 +259,11 @@ def appointment_create_view(request: HttpRequest) -> HttpResponse:
         form = AppointmentForm(request.POST, tenant=tenant, professionals=professionals)
         if form.is_valid():
             save = partial(services.appointment_create, tenant=tenant)
-            saved = _appointment_form_save(request, form, save, "Consulta agendada.")
+            saved = _appointment_form_save(request, form, save, "Consulta agendada")
             if saved is not None:
                 return saved
         context = _appointment_form_context(request, form, None)
-        return render(request, "agenda/appointment_form.html", context, status=400)
+        return render(request, "agenda/appointment_form.html", context, status=_status(form))
     initial = _prefill(request, professionals)
     form = AppointmentForm(initial=initial, tenant=tenant, professionals=professionals)
     return render(
@@ -280,11 +323,11 @@ def appointment_edit_view(request: HttpRequest, appointment_id: int) -> HttpResp
         form = AppointmentForm(request.POST, tenant=tenant, professionals=professionals)
         if form.is_valid():
             save = partial(services.appointment_update, appointment=appointment)
-            saved = _appointment_form_save(request, form, save, "Consulta atualizada.")
+            saved = _appointment_form_save(request, form, save, "Consulta atualizada")
             if saved is not None:
                 return saved
         context = _appointment_form_context(request, form, appointment)
-        return render(request, "agenda/appointment_form.html", context, status=400)
+        return render(request, "agenda/appointment_form.html", context, status=_status(form))
     local_start = appointment.starts_at.astimezone(SAO_PAULO)
     local_end = appointment.ends_at.astimezone(SAO_PAULO)
     form = AppointmentForm(

@@ -2,6 +2,7 @@
 
 from clinicrm.agenda.services.appointments import (
     ALLOWED_TRANSITIONS,
+    AppointmentNeedsConfirmation,
     NotFoundError,
     appointment_cancel,
     appointment_create,
@@ -16,6 +17,7 @@ from clinicrm.agenda.services.rules import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "AppointmentNeedsConfirmation",
     "NotFoundError",
     "appointment_cancel",
     "appointment_create",

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from clinicrm.agenda.booking_checks import BookingWarning, appointment_warnings
 from clinicrm.agenda.models import ALLOWED_TRANSITIONS, Appointment, AppointmentStatus
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant
@@ -32,6 +33,39 @@ class NotFoundError(ApplicationError):
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message, field=field, extra={"status": 404})
+
+
+class AppointmentNeedsConfirmation(ApplicationError):
+    """An unusual booking (outside availability, a holiday, the patient booked elsewhere at the
+    same time): saved only when the caller confirms it (`warnings_confirmed=True`)."""
+
+    def __init__(self, warnings: list[BookingWarning]) -> None:
+        super().__init__(" ".join(w.message for w in warnings), field="confirm_warnings")
+        self.warnings = warnings
+
+
+def _check_warnings(
+    *,
+    tenant: Tenant,
+    professional: Professional,
+    patient: Patient,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    confirmed: bool,
+    exclude_id: int | None = None,
+) -> list[str]:
+    """The warning codes the caller confirmed (for the audit row); raises when unconfirmed."""
+    warnings = appointment_warnings(
+        tenant=tenant,
+        professional=professional,
+        patient=patient,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude_id=exclude_id,
+    )
+    if warnings and not confirmed:
+        raise AppointmentNeedsConfirmation(warnings)
+    return [w.code for w in warnings]
 
 
 def _professional_for_update(*, tenant: Tenant, professional_id: int) -> Professional:
@@ -111,6 +145,7 @@ def appointment_create(
     status: str = S.SCHEDULED,
     notes: str = "",
     ip: str | None = None,
+    warnings_confirmed: bool = False,
 ) -> Appointment:
     professional = _professional_for_update(tenant=tenant, professional_id=professional_id)
     patient = _patient(tenant=tenant, patient_id=patient_id)
@@ -124,6 +159,14 @@ def appointment_create(
     _check_status_allowed(status=status, starts_at=starts_at)
     _check_no_overlap(
         tenant=tenant, professional=professional, starts_at=starts_at, ends_at=ends_at
+    )
+    confirmed = _check_warnings(
+        tenant=tenant,
+        professional=professional,
+        patient=patient,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        confirmed=warnings_confirmed,
     )
     appointment = Appointment.objects.create(
         tenant=tenant,
@@ -141,9 +184,13 @@ def appointment_create(
         tenant=tenant,
         obj=appointment,
         ip=ip,
-        details={"fields": list(APPOINTMENT_FIELDS)},
+        details={"fields": list(APPOINTMENT_FIELDS), **_warning_details(confirmed)},
     )
     return appointment
+
+
+def _warning_details(codes: list[str]) -> dict[str, Any]:
+    return {"confirmed_warnings": codes} if codes else {}
 
 
 @transaction.atomic
@@ -158,6 +205,7 @@ def appointment_update(
     status: str,
     notes: str = "",
     ip: str | None = None,
+    warnings_confirmed: bool = False,
 ) -> Appointment:
     tenant = appointment.tenant
     professional = _professional_for_update(tenant=tenant, professional_id=professional_id)
@@ -180,6 +228,25 @@ def appointment_update(
             ends_at=ends_at,
             exclude_id=appointment.pk,
         )
+    confirmed: list[str] = []
+    moved = (professional.pk, patient.pk, starts_at, ends_at) != (
+        appointment.professional_id,
+        appointment.patient_id,
+        appointment.starts_at,
+        appointment.ends_at,
+    )
+    if status != S.CANCELLED and moved:
+        # Only a change of who or when is checked again: editing the notes of a booking made
+        # on a holiday does not ask a second time.
+        confirmed = _check_warnings(
+            tenant=tenant,
+            professional=professional,
+            patient=patient,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            confirmed=warnings_confirmed,
+            exclude_id=appointment.pk,
+        )
     new_values = {
         "professional": professional,
         "patient": patient,
@@ -200,7 +267,7 @@ def appointment_update(
         tenant=tenant,
         obj=appointment,
         ip=ip,
-        details={"fields": changed},
+        details={"fields": changed, **_warning_details(confirmed)},
     )
     return appointment
 

@@ -150,8 +150,8 @@ def test_create_converts_local_time_to_utc(tenant, owner, owner_client):
         },
     )
     assert resp.status_code == 302
-    assert resp["Location"] == "/agenda/?data=2026-03-10"
     appt = Appointment.objects.get()
+    assert resp["Location"] == f"/agenda/?data=2026-03-10#appt-{appt.pk}"
     assert appt.starts_at == dt.datetime(2026, 3, 11, 0, 30, tzinfo=dt.UTC)
     assert appt.created_by == owner
 
@@ -305,7 +305,7 @@ def test_rules_page_htmx_add_edit_delete(tenant, owner_client):
     )
     # Field names carry no prefix (auto_id only changes ids): these are missing fields.
     assert resp.status_code == 400
-    assert "Informe este campo." in resp.content.decode()
+    assert "Este campo é obrigatório." in resp.content.decode()
     assert not AvailabilityRule.objects.exists()
     resp = owner_client.post(
         url, {"weekday": "0", "start_time": "08:00", "end_time": "12:00", "is_active": "on"}, **HTMX

@@ -161,3 +161,17 @@ def test_attendance_after_start(api, tenant, people):
     with time_machine.travel(dt.datetime(2030, 3, 12, 13, 0, tzinfo=dt.UTC)):
         response = api.post(f"appointments/{appt.pk}/status", {"status": "attended"})
     assert response.status_code == 200 and response.json()["status"] == "attended"
+
+
+def test_unusual_booking_needs_confirm_warnings(api, tenant, people):
+    prof, patient = people
+    tenant.state = "SP"
+    tenant.save(update_fields=["state"])
+    holiday = {"date": "2030-07-09"}  # São Paulo's state holiday
+    refused = api.post("appointments", _body(prof, patient, **holiday))
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "confirm_warnings"
+    assert "feriado (Revolução Constitucionalista)" in refused.json()["detail"]
+    assert not Appointment.objects.exists()
+    created = api.post("appointments", _body(prof, patient, confirm_warnings=True, **holiday))
+    assert created.status_code == 201, created.content

@@ -72,6 +72,11 @@ class AppointmentIn(StrictIn):
     end: dt.time = Field(..., description="Término, HH:MM (São Paulo).")
     status: StatusLiteral = "scheduled"
     notes: str = Field("", max_length=5000)
+    confirm_warnings: bool = Field(
+        False,
+        description="Salvar mesmo fora do horário do profissional, num feriado ou com o "
+        "paciente em outra consulta no mesmo horário (sem isto: 400, campo confirm_warnings).",
+    )
 
 
 class AppointmentPatch(StrictIn):
@@ -82,6 +87,7 @@ class AppointmentPatch(StrictIn):
     end: dt.time | None = None
     status: StatusLiteral | None = None
     notes: str | None = Field(None, max_length=5000)
+    confirm_warnings: bool = False
 
 
 class StatusIn(StrictIn):
@@ -175,6 +181,7 @@ def appointment_create(request: HttpRequest, payload: AppointmentIn) -> Status[A
             status=payload.status,
             notes=payload.notes,
             ip=ip_of(request),
+            warnings_confirmed=payload.confirm_warnings,
         )
     return Status(201, appointment)
 
@@ -221,6 +228,7 @@ def appointment_update(
             status=data.get("status", appointment.status),
             notes=data.get("notes", appointment.notes),
             ip=ip_of(request),
+            warnings_confirmed=bool(data.get("confirm_warnings")),
         )
 
 

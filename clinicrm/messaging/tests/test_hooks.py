@@ -1,6 +1,7 @@
 """The extension points automation registers into: inbound hooks, send checks, send guards."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,13 +18,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def isolated_hooks() -> Iterator[None]:
     """Only this test's hooks (automation's own are registered at start-up)."""
-    saved = [list(r) for r in (hooks.INBOUND_HOOKS, hooks.SEND_CHECKS, hooks.SEND_GUARDS)]
-    for registry in (hooks.INBOUND_HOOKS, hooks.SEND_CHECKS, hooks.SEND_GUARDS):
+    registries: list[list[Any]] = [hooks.INBOUND_HOOKS, hooks.SEND_CHECKS, hooks.SEND_GUARDS]
+    saved = [list(registry) for registry in registries]
+    for registry in registries:
         registry.clear()
     yield
-    for registry, items in zip(
-        (hooks.INBOUND_HOOKS, hooks.SEND_CHECKS, hooks.SEND_GUARDS), saved, strict=True
-    ):
+    for registry, items in zip(registries, saved, strict=True):
         registry[:] = items
 
 
