@@ -336,6 +336,8 @@ def _professional_week(
                     starts_at=start,
                     ends_at=end,
                     status=status,
+                    # Random demo data may fall on a holiday or double-book a patient.
+                    warnings_confirmed=True,
                 )
                 report.count("appointments")
             start = end + dt.timedelta(minutes=10)

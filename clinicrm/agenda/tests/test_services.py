@@ -69,7 +69,10 @@ def test_back_to_back_and_other_professional_and_cancelled_do_not_clash(tenant, 
     prof, pat = make_professional(tenant), make_patient(tenant)
     first = _create(tenant, owner, prof, pat)
     _create(tenant, owner, prof, pat, start=dt.time(9, 50), end=dt.time(10, 40))
-    _create(tenant, owner, make_professional(tenant), pat)
+    # The same patient with someone else at the same time is allowed once confirmed.
+    with pytest.raises(services.AppointmentNeedsConfirmation):
+        _create(tenant, owner, make_professional(tenant), pat)
+    _create(tenant, owner, make_professional(tenant), pat, warnings_confirmed=True)
     services.appointment_cancel(appointment=first, actor=owner)
     _create(tenant, owner, prof, make_patient(tenant), start=dt.time(9), end=dt.time(9, 30))
     assert Appointment.objects.exclude(status=S.CANCELLED).count() == 3
