@@ -164,8 +164,10 @@ def paginate(qs: QuerySet, *, page: Any, per_page: int = PAGE_SIZE) -> Page:
 
 def first_matches(qs: QuerySet, *, limit: int) -> list[Any]:
     """The first `limit` rows of `qs` (a `patient_list`/`professional_list`) with their primary
-    contacts, without counting the rest: two queries (ids, then rows)."""
-    return _rows_with_contacts(qs.model, list(qs.values_list("pk", flat=True)[:limit]))
+    contacts, in one query and without counting the rest (PostgreSQL evaluates the contact
+    subqueries after the sort and limit, for those rows only)."""
+    entity_type = EntityType.PATIENT if qs.model is Patient else EntityType.PROFESSIONAL
+    return list(_with_primary_contacts(qs, entity_type=entity_type)[:limit])
 
 
 def entity_phones(*, entity: TenantModel) -> QuerySet[ContactPhone]:
