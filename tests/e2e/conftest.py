@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.asgi_server import asgi_server
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+# Waiting longer changes no assertion: it only keeps a busy machine (two suites and a browser on
+# two cores) from failing a test that would pass a moment later.
+expect.set_options(timeout=15_000)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
