@@ -330,10 +330,29 @@ LOGGING["loggers"]["httpx"] = {"level": "WARNING"}  # type: ignore[index]
 FIELD_ENCRYPTION_KEY = (
     _env("FIELD_ENCRYPTION_KEY") if PRODUCTION else os.environ.get("FIELD_ENCRYPTION_KEY", "")
 )
-# Outbox reconciliation: an unclear send is asked about after this many seconds, and given up
-# (failed + credit refunded) after the deadline.
+# Outbox reconciliation (messaging/services/reconcile.py), in seconds:
+# - a send still unsettled this long after its attempt (timeout, worker killed) is asked about;
+# - "the provider has no such message" settles it as failed (and refunds) only once this
+#   deadline has passed since the attempt; before it, and whenever the provider cannot be
+#   reached, the message stays "verificando entrega" and is asked again with backoff;
+# - a message the provider accepted and that still has no final status this long after the
+#   send (callbacks lost) has its status fetched, with backoff, until the poll deadline;
+# - backoff doubles from the first delay up to the cap; provider clocks may differ from ours by
+#   up to the skew (a provider message must be created after the attempt minus the skew).
 MESSAGING_RECONCILE_AFTER_SECONDS = int(os.environ.get("MESSAGING_RECONCILE_AFTER_SECONDS", "120"))
-MESSAGING_SEND_DEADLINE_SECONDS = int(os.environ.get("MESSAGING_SEND_DEADLINE_SECONDS", "3600"))
+MESSAGING_SEND_DEADLINE_SECONDS = int(os.environ.get("MESSAGING_SEND_DEADLINE_SECONDS", "900"))
+MESSAGING_STATUS_CHECK_AFTER_SECONDS = int(
+    os.environ.get("MESSAGING_STATUS_CHECK_AFTER_SECONDS", "600")
+)
+MESSAGING_STATUS_POLL_DEADLINE_SECONDS = int(
+    os.environ.get("MESSAGING_STATUS_POLL_DEADLINE_SECONDS", str(3 * 24 * 3600))
+)
+MESSAGING_RECONCILE_BACKOFF_MAX_SECONDS = int(
+    os.environ.get("MESSAGING_RECONCILE_BACKOFF_MAX_SECONDS", "3600")
+)
+MESSAGING_RECONCILE_CLOCK_SKEW_SECONDS = int(
+    os.environ.get("MESSAGING_RECONCILE_CLOCK_SKEW_SECONDS", "5")
+)
 # SSE: poll interval of the events table (SQLite, or PostgreSQL without LISTEN) and heartbeat
 # period (seconds).
 MESSAGING_SSE_POLL_SECONDS = float(os.environ.get("MESSAGING_SSE_POLL_SECONDS", "1.0"))

@@ -9,6 +9,8 @@ Processing happens later in a task (`integrations.tasks`), which dispatches to t
 last_error). `tenant` is nullable because the tenant is only known once a handler has matched
 the event to a business object (e.g. an Asaas payment to a credit purchase); so this model does
 not inherit `TenantModel`. `last_error` carries exception classes and ids, never personal data.
+`reference` is our own id that the provider echoed back in the webhook URL's query (Twilio: the
+message a StatusCallback was given for); the signature covers it, so it is as genuine as the body.
 """
 
 from django.db import models
@@ -34,6 +36,7 @@ class InboundEvent(models.Model):
     channel_key = models.CharField(max_length=255, null=True, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     body = models.BinaryField()
+    reference = models.CharField(max_length=40, blank=True, default="")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     status = models.CharField(
         max_length=20, choices=InboundEventStatus.choices, default=InboundEventStatus.PENDING

@@ -59,6 +59,7 @@ _INSERT_FIELDS = (
     "channel_key",
     "headers",
     "body",
+    "reference",
     "received_at",
     "status",
     "attempts",
@@ -93,6 +94,7 @@ def inbound_event_values(
     headers: Mapping[str, str],
     tenant_id: Any = None,
     channel_key: str | None = None,
+    reference: str = "",
 ) -> tuple[dict[str, Any], list[Any]]:
     """The new row's field values, and the same adapted for the database (in `_INSERT_FIELDS`
     order)."""
@@ -104,6 +106,7 @@ def inbound_event_values(
         "channel_key": channel_key,
         "headers": safe_headers(headers),
         "body": bytes(body),
+        "reference": reference[:40],
         "received_at": timezone.now(),
         "status": InboundEventStatus.PENDING.value,
         "attempts": 0,
@@ -151,6 +154,7 @@ def inbound_event_store(
     headers: Mapping[str, str],
     tenant: Tenant | None = None,
     channel_key: str | None = None,
+    reference: str = "",
 ) -> tuple[InboundEvent, bool]:
     """Store a delivery once. Returns (event, created); a duplicate returns the first row."""
     values, params = inbound_event_values(
@@ -161,6 +165,7 @@ def inbound_event_store(
         headers=headers,
         tenant_id=tenant.pk if tenant is not None else None,
         channel_key=channel_key,
+        reference=reference,
     )
     pk = inbound_event_insert(params=params)
     if pk is None:

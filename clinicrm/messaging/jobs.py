@@ -5,8 +5,9 @@ import datetime as dt
 from clinicrm.core.scheduler import job_register
 from clinicrm.messaging.tasks import message_reconcile_task, realtime_events_prune_task
 
-# Settles sends whose outcome was unclear (timeouts, a worker killed mid-send): each run asks the
-# provider or, past MESSAGING_SEND_DEADLINE_SECONDS, fails the message and refunds its credit.
+# Settles sends whose outcome was unclear (timeouts, a worker killed mid-send) and fetches the
+# status of accepted messages whose callbacks were lost, on the provider's evidence only
+# (services/reconcile.py).
 job_register(
     name="messaging.reconcile_sends",
     interval=dt.timedelta(minutes=1),

@@ -15,9 +15,13 @@
   (channel, provider_message_id) so duplicate deliveries are no-ops. `status_rank` makes status
   changes a conditional UPDATE that only moves forward; `failed` is terminal and only reachable
   from pending/sent. `provider_timestamp` (the provider's clock) orders the timeline, so late
-  deliveries slot in where they belong. `needs_reconciliation` marks an outbound send whose
-  outcome is unknown (timeout, crash): the credit stays reserved until a status callback or
-  `message_reconcile` settles it.
+  deliveries slot in where they belong. `needs_reconciliation` marks an outbound send claimed
+  and not yet settled (in flight, or in doubt after a timeout or a crash): the credit stays
+  reserved until positive evidence settles it (services/reconcile.py). `doubt_since` says
+  since when the outcome is unclear (staff see "verificando entrega"); `reconcile_at` is when
+  reconciliation looks at the message next (in doubt, or accepted by the provider and not yet
+  at a final status), `reconcile_attempts` drives its backoff, and `settled_by` names the
+  evidence that decided the send (the refund's ledger note says it too).
   `media_mime` is decided from the stored file's bytes and the message kind (`mediatypes.py`),
   never taken from the sender's claim.
 - Threads and messages carry `search_text`, the accent- and case-folded copy of the contact
@@ -25,6 +29,8 @@
   PostgreSQL indexes it with trigrams (migration 0004).
 - `StatusBacklog`: a status that arrived before the message it refers to had its provider id
   (Evolution's `messages.update` can beat the send response); applied once the id is known.
+  `reference` is our own message id when the provider echoed it back (Twilio: the StatusCallback
+  URL of each send names its message), which settles a send left in doubt.
 - `RealtimeEvent`: small per-tenant events (ids and statuses, never message text) whose
   BigAutoField id is the SSE `Last-Event-ID`.
 """
@@ -204,6 +210,17 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
+class Evidence(models.TextChoices):
+    """What settled an outbound send (`Message.settled_by`, and the refund's ledger note)."""
+
+    SEND = "send", "resposta do envio"
+    REFUSED = "refused", "envio bloqueado antes do provedor"
+    CALLBACK = "callback", "aviso de status do provedor"
+    BACKLOG = "backlog", "aviso de status já recebido"
+    LOOKUP = "lookup", "consulta da mensagem no provedor"
+    LISTING = "listing", "lista de mensagens do provedor"
+
+
 class Message(SearchIndexed, TenantModel):
     id = models.BigAutoField(primary_key=True)
     channel = models.ForeignKey(Channel, on_delete=models.RESTRICT, related_name="messages")
@@ -249,6 +266,10 @@ class Message(SearchIndexed, TenantModel):
     credit_charged = models.BooleanField(default=False)
     send_attempted_at = models.DateTimeField(null=True, blank=True)
     needs_reconciliation = models.BooleanField(default=False)
+    doubt_since = models.DateTimeField(null=True, blank=True)
+    reconcile_at = models.DateTimeField(null=True, blank=True)
+    reconcile_attempts = models.PositiveSmallIntegerField(default=0)
+    settled_by = models.CharField(max_length=20, blank=True, choices=Evidence.choices)
 
     class Meta:
         db_table = "conversation_messages"
@@ -277,6 +298,11 @@ class Message(SearchIndexed, TenantModel):
                 condition=Q(status="pending", direction="out"),
                 name="messages_pending_out_idx",
             ),
+            models.Index(
+                fields=["reconcile_at"],
+                condition=Q(reconcile_at__isnull=False),
+                name="messages_reconcile_at_idx",
+            ),
             # Dashboard "messages this month": a range on (tenant, created_at); `direction` last
             # makes the per-direction count an index-only scan on PostgreSQL.
             models.Index(
@@ -297,6 +323,11 @@ class Message(SearchIndexed, TenantModel):
         return ""
 
     @property
+    def in_doubt(self) -> bool:
+        """An outbound send nobody can confirm yet ("verificando entrega")."""
+        return self.doubt_since is not None and self.status == MessageStatus.PENDING
+
+    @property
     def is_read(self) -> bool:
         return self.status in (MessageStatus.READ, MessageStatus.PLAYED)
 
@@ -312,6 +343,7 @@ class StatusBacklog(TenantModel):
     provider_message_id = models.CharField(max_length=128)
     status = models.CharField(max_length=10, choices=MessageStatus.choices)
     error_code = models.CharField(max_length=40, blank=True)
+    reference = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -321,6 +353,13 @@ class StatusBacklog(TenantModel):
                 fields=["channel", "provider_message_id", "status"],
                 name="status_backlog_uniq",
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["channel", "reference"],
+                condition=Q(reference__isnull=False),
+                name="status_backlog_reference_idx",
+            )
         ]
 
     def __str__(self) -> str:

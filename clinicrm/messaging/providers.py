@@ -18,7 +18,11 @@ Contract for implementers (see README.md for the whole flow):
   `MalformedEvent` for an unreadable body.
 - `fetch_media(ref=...)` downloads inbound media named by `InboundMedia.ref` (opaque to the core;
   stored on the message as `media_ref` for a later retry). Raise `MediaFetchError` on failure.
-- `fetch_status` / `find_sent` serve reconciliation; returning None means "cannot tell".
+- `fetch_message` / `list_sent` serve reconciliation (`services/reconcile.py`): they report what
+  the provider knows and never guess. `fetch_message` returns None only when the provider says it
+  has no such message; `list_sent` returns every outbound message to one contact since a time,
+  paging through all of them. Both raise `ProviderUnavailable` when the provider cannot be asked
+  or does not answer clearly: nothing may be concluded then, and the core asks again later.
 """
 
 import datetime as dt
@@ -33,11 +37,20 @@ from clinicrm.messaging.errors import error_friendly, error_normalize
 
 if TYPE_CHECKING:
     from clinicrm.integrations.models import InboundEvent
-    from clinicrm.messaging.models import Channel, Message
+    from clinicrm.messaging.models import Channel
 
 
 class MalformedEvent(Exception):
     """The event body cannot be parsed (the webhook should have answered 400)."""
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be asked (network, 5xx, credentials): no conclusion is possible.
+    `code` is short and technical, for logs (no personal data)."""
+
+    def __init__(self, code: str = "unavailable") -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class MediaFetchError(Exception):
@@ -93,6 +106,9 @@ class StatusUpdate:
     status: str  # a MessageStatus value: sent, delivered, read, played, failed
     error_code: str = ""
     timestamp: dt.datetime | None = None
+    # Our own message id when the provider echoed it back with the status (Twilio: the
+    # StatusCallback URL of each send names its message). Text as received; "" when absent.
+    reference: str = ""
 
 
 # --- outbound -------------------------------------------------------------------------------
@@ -170,6 +186,34 @@ class SendResult:
 
 
 @dataclass(frozen=True)
+class ProviderMessage:
+    """One outbound message as the provider knows it (reconciliation evidence)."""
+
+    provider_message_id: str
+    # A MessageStatus value; "pending" while the provider still holds it (queued, accepted).
+    status: str
+    # When the provider created it (its own clock, often to the second); None if not said.
+    created_at: dt.datetime | None = None
+    error_code: str = ""
+    # "text" | "media" | "template", or "" when the provider does not say (Twilio: text and
+    # templates look alike).
+    kind: str = ""
+    body: str = field(default="", repr=False)  # personal data: never log
+
+
+@dataclass(frozen=True)
+class SentListing:
+    """Every outbound message the provider lists for one contact since a time (all pages).
+
+    `complete`: the provider keeps every message, so what is not listed was not created
+    (Twilio). Evolution lists only what its server stored; its listing is complete only when it
+    reached back past `since` (the server demonstrably kept that period)."""
+
+    messages: tuple[ProviderMessage, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
 class FetchedMedia:
     content: bytes
     mime: str
@@ -187,15 +231,28 @@ class ProviderAdapter(Protocol):
     # Does it enforce the 24-hour customer service window? (Twilio yes.)
     enforces_window: ClassVar[bool]
 
+    # `reference` is our id of the message being sent: a provider that can echo it back with
+    # its statuses (Twilio: in the StatusCallback URL) lets a send in doubt be settled by it.
     def send_text(
-        self, *, to: Recipient, text: str, quoted_provider_id: str | None = None
+        self,
+        *,
+        to: Recipient,
+        text: str,
+        quoted_provider_id: str | None = None,
+        reference: str = "",
     ) -> SendResult: ...
 
-    def send_media(self, *, to: Recipient, media: OutboundMedia) -> SendResult: ...
+    def send_media(
+        self, *, to: Recipient, media: OutboundMedia, reference: str = ""
+    ) -> SendResult: ...
 
-    def send_voice(self, *, to: Recipient, media: OutboundMedia) -> SendResult: ...
+    def send_voice(
+        self, *, to: Recipient, media: OutboundMedia, reference: str = ""
+    ) -> SendResult: ...
 
-    def send_template(self, *, to: Recipient, template: TemplateRef) -> SendResult: ...
+    def send_template(
+        self, *, to: Recipient, template: TemplateRef, reference: str = ""
+    ) -> SendResult: ...
 
     def fetch_media(self, *, ref: dict[str, Any]) -> FetchedMedia: ...
 
@@ -203,9 +260,9 @@ class ProviderAdapter(Protocol):
 
     def parse_status(self, event: "InboundEvent") -> list[StatusUpdate]: ...
 
-    def fetch_status(self, *, provider_message_id: str) -> StatusUpdate | None: ...
+    def fetch_message(self, *, provider_message_id: str) -> ProviderMessage | None: ...
 
-    def find_sent(self, *, message: "Message") -> SendResult | None: ...
+    def list_sent(self, *, to: Recipient, since: dt.datetime) -> SentListing: ...
 
 
 AdapterFactory = Callable[["Channel"], ProviderAdapter]

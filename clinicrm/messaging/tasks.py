@@ -11,8 +11,9 @@ from clinicrm.messaging.services.media import (
     MEDIA_FETCH_BASE_DELAY,
     message_media_fetch,
 )
-from clinicrm.messaging.services.outbox import message_reconcile, message_send_perform
 from clinicrm.messaging.services.realtime import realtime_events_prune
+from clinicrm.messaging.services.reconcile import message_reconcile
+from clinicrm.messaging.services.sending import message_send_perform
 
 
 @task(queue_name="sends")

@@ -321,9 +321,12 @@ def credits_deduct(*, tenant: Tenant, message_id: int, amount: int = 1) -> Credi
     return row
 
 
-def credits_refund(*, tenant: Tenant, message_id: int) -> CreditTransaction:
+def credits_refund(
+    *, tenant: Tenant, message_id: int, note: str | None = None
+) -> CreditTransaction:
     """Give back what a message was charged (when its send provably failed). Only after a usage,
-    at most once: a second call returns the first refund row."""
+    at most once: a second call returns the first refund row. `note` says what proved the
+    failure (shown on the credits page)."""
     usage = CreditTransaction.objects.filter(
         tenant=tenant, conversation_message_id=message_id, kind=TransactionKind.USAGE
     ).first()
@@ -339,6 +342,7 @@ def credits_refund(*, tenant: Tenant, message_id: int) -> CreditTransaction:
         amount=-usage.amount,
         kind=TransactionKind.REFUND,
         message_id=message_id,
+        note=note,
         used=usage.amount,
     )
     return row

@@ -6,6 +6,7 @@ Shapes and errors follow evolution.md §2 and §5.
 
 import base64
 import binascii
+import datetime as dt
 import re
 import time
 import uuid
@@ -442,23 +443,49 @@ def mark_read(fake: "FakeEvolutionServer", inst: Instance, body: dict[str, Any])
     return 201, {"message": "Read messages", "read": "success"}
 
 
+def _epoch(value: Any) -> int | None:
+    """`where.messageTimestamp.gte/lte` take dates (ISO strings); the server compares epochs."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, [["instance.where.messageTimestamp is not a date"]]) from None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp())
+
+
 def find_messages(fake: "FakeEvolutionServer", inst: Instance, body: dict[str, Any]) -> Result:
-    where = (body.get("where") or {}).get("key") or {}
-    rows = [
-        m["data"]
-        for m in fake.state.messages.values()
-        if m["instance"] == inst.name
-        and (not where.get("remoteJid") or m["data"]["key"]["remoteJid"] == where["remoteJid"])
-        and (not where.get("id") or m["data"]["key"]["id"] == where["id"])
-        and (not where.get("fromMe") or m["data"]["key"]["fromMe"] is True)
-    ]
-    rows.sort(key=lambda d: d["messageTimestamp"], reverse=True)
-    size = int(body.get("offset") or 50)
-    page = int(body.get("page") or 1)
+    """POST /chat/findMessages (evolution.md §2.4): newest first, `offset` is the page size;
+    each record carries its stored `MessageUpdate` rows (the receipts seen so far)."""
+    where = body.get("where") or {}
+    key = where.get("key") or {}
+    stamps = where.get("messageTimestamp") or {}
+    gte, lte = _epoch(stamps.get("gte")), _epoch(stamps.get("lte"))
+
+    def matches(data: dict[str, Any]) -> bool:
+        k, ts = data["key"], data["messageTimestamp"]
+        if key.get("remoteJid") and key["remoteJid"] not in (k["remoteJid"], k.get("remoteJidAlt")):
+            return False
+        if key.get("id") and k["id"] != key["id"]:
+            return False
+        # `fromMe: false` is a falsy filter: ignored by the server (§2.4).
+        if key.get("fromMe") and k.get("fromMe") is not True:
+            return False
+        return (gte is None or ts >= gte) and (lte is None or ts <= lte)
+
+    stored = [m for m in fake.state.messages.values() if m["instance"] == inst.name]
+    rows = [m for m in stored if matches(m["data"])]
+    rows.sort(key=lambda m: m["data"]["messageTimestamp"], reverse=True)
+    size = max(1, int(body.get("offset") or 50))
+    page = max(1, int(body.get("page") or 1))
     total = len(rows)
     records = [
-        {"id": p.cuid(), **r, "MessageUpdate": [{"status": r.get("status")}]}
-        for r in rows[(page - 1) * size : page * size]
+        {
+            "id": m.setdefault("row_id", p.cuid()),
+            **m["data"],
+            "MessageUpdate": [{"status": st} for st in m["statuses"][1:]],
+        }
+        for m in rows[(page - 1) * size : page * size]
     ]
     pages = (total + size - 1) // size
     found = {"total": total, "pages": pages, "currentPage": page, "records": records}

@@ -144,12 +144,17 @@ class Dispatcher(WebhookDispatcher):
     def _retry_delay(self, attempt: int) -> float | None:
         return 0.2 if attempt <= int(self.state.config.get("callback_retries", 1)) else None
 
+    def _advance(self, job: Job) -> None:
+        """The message resource moves (forward only, whatever order callbacks go out in) even
+        when its callback is then lost: Twilio's record does not depend on our webhook."""
+        with self.state.lock:
+            message = self.state.messages[job.sid]
+            if STATUS_RANK.get(job.status, 0) >= STATUS_RANK.get(message["status"], 0):
+                self.state.message_set_status(job.sid, job.status, job.error_code)
+
     def _status_params(self, job: Job) -> list[tuple[str, str]]:
         with self.state.lock:
             message = self.state.messages[job.sid]
-            # The resource only moves forward, whatever order callbacks go out in.
-            if STATUS_RANK.get(job.status, 0) >= STATUS_RANK.get(message["status"], 0):
-                self.state.message_set_status(job.sid, job.status, job.error_code)
             to = message["to"]
         params = []
         if job.status == "read":
@@ -180,7 +185,12 @@ class Dispatcher(WebhookDispatcher):
 
     def _work(self, job: Job) -> None:
         if job.kind == "status":
+            if job.attempts == 0:
+                self._advance(job)
             with self.state.lock:
+                if self.state.config.get("drop_callbacks"):
+                    self._log(job, 0, "dropped")
+                    return
                 if self.state.config.get("drop_next", 0) > 0:
                     self.state.config["drop_next"] -= 1
                     self._log(job, 0, "dropped")

@@ -137,6 +137,7 @@ class FakeTwilioState:
                 "duplicates": 0,  # extra copies of every callback / inbound push
                 "reorder": False,  # deliver a message's callbacks newest first
                 "drop_next": 0,  # status callbacks to drop silently
+                "drop_callbacks": False,  # drop every status callback (statuses still move)
                 "callback_retries": 1,  # Twilio's default #rc=1
                 "advanced_opt_out": True,
                 "send_sending": False,  # also emit a `sending` callback

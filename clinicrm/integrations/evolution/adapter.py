@@ -14,12 +14,14 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 
 from clinicrm.integrations.evolution import constants as c
 from clinicrm.integrations.evolution.client import EvolutionClient, only_digits
 from clinicrm.integrations.evolution.errors import EvolutionError
 from clinicrm.messaging.errors import ErrorCode
+from clinicrm.messaging.models import STATUS_RANK
 from clinicrm.messaging.providers import (
     FetchedMedia,
     InboundMedia,
@@ -27,15 +29,18 @@ from clinicrm.messaging.providers import (
     MalformedEvent,
     MediaFetchError,
     OutboundMedia,
+    ProviderMessage,
+    ProviderUnavailable,
     Recipient,
     SendResult,
+    SentListing,
     StatusUpdate,
     TemplateRef,
 )
 
 if TYPE_CHECKING:
     from clinicrm.integrations.models import InboundEvent
-    from clinicrm.messaging.models import Channel, Message
+    from clinicrm.messaging.models import Channel
 
 # client error code -> messaging ErrorCode (friendly text comes from messaging.errors).
 ERROR_CODES = {
@@ -215,13 +220,14 @@ class EvolutionAdapter:
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel
 
-    def client(self, *, timeout: float = c.TIMEOUT_DEFAULT) -> EvolutionClient:
+    def client(self, *, timeout: float | None = None) -> EvolutionClient:
         config = self.channel.config or {}
+        default = float(getattr(settings, "EVOLUTION_TIMEOUT_SECONDS", c.TIMEOUT_DEFAULT))
         return EvolutionClient(
             instance=str(config.get("instance_name") or ""),
             apikey=str(self.channel.secrets.get("apikey") or ""),
             base_url=config.get("server_url") or None,
-            timeout=timeout,
+            timeout=timeout or default,
         )
 
     # --- sending -------------------------------------------------------------------------------
@@ -245,8 +251,14 @@ class EvolutionAdapter:
         status = c.STATUS_TO_NEUTRAL.get(sent.status, "pending")
         return SendResult.ok(sent.key_id, status=status, contact_raw_id=sent.remote_jid)
 
+    # `reference` is ignored: Evolution has no per-message callback to echo it in.
     def send_text(
-        self, *, to: Recipient, text: str, quoted_provider_id: str | None = None
+        self,
+        *,
+        to: Recipient,
+        text: str,
+        quoted_provider_id: str | None = None,
+        reference: str = "",
     ) -> SendResult:
         client = self.client()
         return self._result(
@@ -261,7 +273,7 @@ class EvolutionAdapter:
             data: bytes = fh.read()
             return data
 
-    def send_media(self, *, to: Recipient, media: OutboundMedia) -> SendResult:
+    def send_media(self, *, to: Recipient, media: OutboundMedia, reference: str = "") -> SendResult:
         try:
             content = self._read(media)
         except OSError:
@@ -280,7 +292,7 @@ class EvolutionAdapter:
             )
         )
 
-    def send_voice(self, *, to: Recipient, media: OutboundMedia) -> SendResult:
+    def send_voice(self, *, to: Recipient, media: OutboundMedia, reference: str = "") -> SendResult:
         try:
             content = self._read(media)
         except OSError:
@@ -288,7 +300,9 @@ class EvolutionAdapter:
         client = self.client()
         return self._result(lambda: client.send_voice(number=self._number(to), audio=content))
 
-    def send_template(self, *, to: Recipient, template: TemplateRef) -> SendResult:
+    def send_template(
+        self, *, to: Recipient, template: TemplateRef, reference: str = ""
+    ) -> SendResult:
         return SendResult.failed(ErrorCode.TEMPLATE_UNSUPPORTED)
 
     # --- media ---------------------------------------------------------------------------------
@@ -342,8 +356,104 @@ class EvolutionAdapter:
         return out
 
     # --- reconciliation ------------------------------------------------------------------------
-    def fetch_status(self, *, provider_message_id: str) -> StatusUpdate | None:
-        return None  # Evolution has no per-message status lookup without DB persistence
+    def fetch_message(self, *, provider_message_id: str) -> ProviderMessage | None:
+        """`findMessages` by key id. An empty answer is None, but a server that does not store
+        messages answers the same: the core never treats it as proof."""
+        where = {"key": {"id": provider_message_id}}
+        try:
+            records, _pages = self.client().find_messages(where=where, page_size=10)
+        except EvolutionError as exc:
+            raise ProviderUnavailable(exc.code) from None
+        for record in records:
+            found = provider_message(record)
+            if found is not None and found.provider_message_id == provider_message_id:
+                return found
+        return None
 
-    def find_sent(self, *, message: "Message") -> SendResult | None:
-        return None  # cannot tell: the reservation waits for a messages.update
+    def list_sent(self, *, to: Recipient, since: dt.datetime) -> SentListing:
+        """Our messages to the contact, newest first, page after page until one older than
+        `since` shows the server keeps messages (a server-wide setting): then what is not
+        listed under either JID the contact may have was not sent, and the listing is complete."""
+        floor = since.timestamp()
+        page_size = int(getattr(settings, "EVOLUTION_FIND_PAGE_SIZE", c.FIND_PAGE_SIZE))
+        found: dict[str, ProviderMessage] = {}
+        complete = False
+        client = self.client()
+        for jid in _jids(to):
+            where = {"key": {"remoteJid": jid, "fromMe": True}}
+            reached = False
+            page, pages = 1, 1
+            while page <= pages and not reached:
+                try:
+                    records, pages = client.find_messages(
+                        where=where, page=page, page_size=page_size
+                    )
+                except EvolutionError as exc:
+                    raise ProviderUnavailable(exc.code) from None
+                for record in records:
+                    item = provider_message(record)
+                    if item is None or item.created_at is None:
+                        continue
+                    if item.created_at.timestamp() < floor:
+                        reached = True
+                    else:
+                        found.setdefault(item.provider_message_id, item)
+                page += 1
+            complete = complete or reached
+        return SentListing(messages=tuple(found.values()), complete=complete)
+
+
+def _jids(to: Recipient) -> list[str]:
+    """The JIDs the contact's messages may be stored under: the one WhatsApp resolved last time,
+    or the digits, with the other Brazilian mobile form (with / without the ninth digit)."""
+    raw = to.raw_id or ""
+    if raw.endswith((c.JID_USER_SUFFIX, c.JID_LID_SUFFIX)):
+        return [raw]
+    if to.thread_key.startswith("lid:"):
+        return [to.thread_key[4:] + c.JID_LID_SUFFIX]
+    digits = only_digits(to.thread_key)
+    forms = [digits]
+    if len(digits) == 13 and digits.startswith("55") and digits[4] == "9":
+        forms.append(digits[:4] + digits[5:])
+    return [f + c.JID_USER_SUFFIX for f in forms]
+
+
+_MEDIA_TYPES = frozenset(KIND_BY_TYPE) | {"audioMessage"}
+_TEXT_TYPES = frozenset({"conversation", "extendedTextMessage"})
+
+
+def provider_message(record: dict[str, Any]) -> ProviderMessage | None:
+    """One `findMessages` record as reconciliation evidence: the best status among the record
+    and its stored receipts (`MessageUpdate`), never moving backwards."""
+    key = record.get("key")
+    if not isinstance(key, dict) or not key.get("id"):
+        return None
+    statuses = [record.get("status")]
+    updates = record.get("MessageUpdate")
+    if isinstance(updates, list):
+        statuses += [u.get("status") for u in updates if isinstance(u, dict)]
+    neutral = [c.STATUS_TO_NEUTRAL.get(str(st or "")) for st in statuses]
+    known = [st for st in neutral if st]
+    status = max(known, key=lambda st: STATUS_RANK.get(st, 0)) if known else "pending"
+    mtype = str(record.get("messageType") or "")
+    raw_message = record.get("message")
+    message: dict[str, Any] = raw_message if isinstance(raw_message, dict) else {}
+    raw_inner = message.get(mtype)
+    inner: dict[str, Any] = raw_inner if isinstance(raw_inner, dict) else {}
+    if mtype == "conversation":
+        kind, body = "text", str(message.get("conversation") or "")
+    elif mtype in _TEXT_TYPES:
+        kind, body = "text", str(inner.get("text") or "")
+    elif mtype in _MEDIA_TYPES:
+        kind, body = "media", str(inner.get("caption") or "")
+    else:
+        kind, body = "", ""
+    seconds = _int(record.get("messageTimestamp"))
+    return ProviderMessage(
+        provider_message_id=str(key["id"]),
+        status=status,
+        created_at=dt.datetime.fromtimestamp(seconds, tz=dt.UTC) if seconds else None,
+        error_code="provider_error" if status == "failed" else "",
+        kind=kind,
+        body=body,
+    )

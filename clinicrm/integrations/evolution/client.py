@@ -312,6 +312,20 @@ class EvolutionClient:
             caption=data.get("caption") if isinstance(data.get("caption"), str) else None,
         )
 
+    def find_messages(
+        self, *, where: dict[str, Any], page: int = 1, page_size: int = 50
+    ) -> tuple[list[dict[str, Any]], int]:
+        """POST /chat/findMessages: one page, newest first (`offset` is the page size, §2.4).
+        Returns (records, number of pages). Needs the server to store messages."""
+        body = {"where": where, "page": page, "offset": page_size}
+        data = self._request("POST", f"/chat/findMessages/{self._i}", json_body=body)
+        found = data.get("messages") if isinstance(data, dict) else None
+        if not isinstance(found, dict) or not isinstance(found.get("records"), list):
+            raise EvolutionError("bad_response", status=200)
+        pages = found.get("pages")
+        records = [r for r in found["records"] if isinstance(r, dict)]
+        return records, pages if isinstance(pages, int) else 0
+
     def whatsapp_numbers(self, *, numbers: list[str]) -> list[dict[str, Any]]:
         """POST /chat/whatsappNumbers -> [{jid, exists, number[, name]}]."""
         body = {"numbers": [only_digits(n) for n in numbers]}

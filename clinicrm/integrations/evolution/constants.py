@@ -126,5 +126,7 @@ JID_BROADCAST = "status@broadcast"
 
 # Client timeouts (seconds). `create` with qrcode:true sleeps 5 s, `connect` 2 s (§7 item 11).
 TIMEOUT_DEFAULT = 20.0
+# Records per findMessages page when reconciliation lists a contact's messages.
+FIND_PAGE_SIZE = 100
 TIMEOUT_CONNECT = 5.0
 TIMEOUT_CREATE = 30.0

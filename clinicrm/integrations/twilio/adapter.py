@@ -10,7 +10,7 @@ Inbound and status payloads are parsed from the stored, byte-exact form body.
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -27,19 +27,18 @@ from clinicrm.messaging.providers import (
     MalformedEvent,
     MediaFetchError,
     OutboundMedia,
+    ProviderMessage,
+    ProviderUnavailable,
     Recipient,
     SendResult,
+    SentListing,
     StatusUpdate,
     TemplateRef,
 )
 
 if TYPE_CHECKING:
     from clinicrm.integrations.models import InboundEvent
-    from clinicrm.messaging.models import Channel, Message
-
-# Reconciliation: how far around the send attempt to look, and when "not listed" is proof.
-_FIND_WINDOW = dt.timedelta(minutes=2)
-_FIND_PROOF_AFTER = dt.timedelta(minutes=2)
+    from clinicrm.messaging.models import Channel
 
 
 def form_params(body: bytes) -> list[tuple[str, str]]:
@@ -51,9 +50,15 @@ def form_params(body: bytes) -> list[tuple[str, str]]:
         raise MalformedEvent("not a form-encoded body") from exc
 
 
-def status_callback_url(channel: "Channel") -> str:
+# Query parameter of the StatusCallback URL naming the message a send was for: its callbacks then
+# name their message (positive evidence for a send in doubt); Twilio signs the whole URL.
+REFERENCE_PARAM = "message_id"
+
+
+def status_callback_url(channel: "Channel", reference: str = "") -> str:
     path = reverse("integrations:twilio_status", kwargs={"channel_token": channel.webhook_token})
-    return f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}{path}"
+    url = f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}{path}"
+    return f"{url}?{urlencode({REFERENCE_PARAM: reference})}" if reference else url
 
 
 def _media_kind(mime: str, message_type: str) -> str:
@@ -182,7 +187,7 @@ class TwilioAdapter:
         return str(self.config.get("sender", ""))
 
     # --- sends ---------------------------------------------------------------------------------
-    def _create(self, to: Recipient, **kwargs: Any) -> SendResult:
+    def _create(self, to: Recipient, reference: str, **kwargs: Any) -> SendResult:
         address = to.raw_id if to.raw_id.startswith(c.CHANNEL_PREFIX) else to.thread_key
         if not self.sender and not self.config.get("messaging_service_sid"):
             return SendResult.failed(ErrorCode.SENDER_NOT_CONFIGURED)
@@ -190,7 +195,7 @@ class TwilioAdapter:
             info = self.client.message_create(
                 from_=self.sender,
                 to=address,
-                status_callback=status_callback_url(self.channel),
+                status_callback=status_callback_url(self.channel, reference),
                 messaging_service_sid=self.config.get("messaging_service_sid") or None,
                 **kwargs,
             )
@@ -204,24 +209,36 @@ class TwilioAdapter:
         )
 
     def send_text(
-        self, *, to: Recipient, text: str, quoted_provider_id: str | None = None
+        self,
+        *,
+        to: Recipient,
+        text: str,
+        quoted_provider_id: str | None = None,
+        reference: str = "",
     ) -> SendResult:
         # The Messages API has no reply-to: a quoted reply goes out as plain text.
-        return self._create(to, body=text)
+        return self._create(to, reference, body=text)
 
-    def send_media(self, *, to: Recipient, media: OutboundMedia) -> SendResult:
+    def send_media(self, *, to: Recipient, media: OutboundMedia, reference: str = "") -> SendResult:
         if not media.public_url:
             return SendResult.failed(ErrorCode.MEDIA_REJECTED)
-        return self._create(to, body=media.caption or None, media_urls=[media.public_url])
+        return self._create(
+            to, reference, body=media.caption or None, media_urls=[media.public_url]
+        )
 
-    def send_voice(self, *, to: Recipient, media: OutboundMedia) -> SendResult:
-        return self.send_media(to=to, media=media)
+    def send_voice(self, *, to: Recipient, media: OutboundMedia, reference: str = "") -> SendResult:
+        return self.send_media(to=to, media=media, reference=reference)
 
-    def send_template(self, *, to: Recipient, template: TemplateRef) -> SendResult:
+    def send_template(
+        self, *, to: Recipient, template: TemplateRef, reference: str = ""
+    ) -> SendResult:
         if not template.content_sid:
             return SendResult.failed(ErrorCode.TEMPLATE_UNSUPPORTED)
         return self._create(
-            to, content_sid=template.content_sid, content_variables=dict(template.variables)
+            to,
+            reference,
+            content_sid=template.content_sid,
+            content_variables=dict(template.variables),
         )
 
     # --- inbound -------------------------------------------------------------------------------
@@ -249,48 +266,46 @@ class TwilioAdapter:
         return status_from_params(form_params(event.body_bytes), received_at=received)
 
     # --- reconciliation ------------------------------------------------------------------------
-    def fetch_status(self, *, provider_message_id: str) -> StatusUpdate | None:
+    def fetch_message(self, *, provider_message_id: str) -> ProviderMessage | None:
         try:
             info = self.client.message_fetch(sid=provider_message_id)
-        except TwilioError:
-            return None
-        status = c.STATUS_MAP.get(info.status)
-        if status is None:
-            return None
-        code = (info.error_code or ErrorCode.UNDELIVERABLE) if status == "failed" else ""
-        return StatusUpdate(provider_message_id=info.sid, status=status, error_code=code)
+        except TwilioError as err:
+            if err.status == 404:
+                return None  # Twilio says it has no such message
+            raise ProviderUnavailable(err.code) from None
+        return provider_message(info)
 
-    def find_sent(self, *, message: "Message") -> SendResult | None:
-        """After a timeout: look the message up by recipient, sender and time."""
-        attempted = message.send_attempted_at or message.created_at
-        if attempted is None or not self.sender:
-            return None
+    def list_sent(self, *, to: Recipient, since: dt.datetime) -> SentListing:
+        """Every outbound message Twilio lists to this contact since `since` (all pages).
+
+        Twilio filters by the day a message was sent, so the day before `since` is asked for
+        and the caller compares creation times. Twilio keeps every message: complete."""
+        address = to.raw_id if to.raw_id.startswith(c.CHANNEL_PREFIX) else to.thread_key
+        page_size = int(getattr(settings, "TWILIO_LIST_PAGE_SIZE", c.LIST_PAGE_SIZE))
         try:
             rows = self.client.message_list(
-                to=message.thread_key, from_=self.sender, sent_after=attempted - _FIND_WINDOW
+                to=address,
+                from_=self.sender,
+                sent_since=(since - dt.timedelta(days=1)).date(),
+                page_size=page_size,
             )
-        except TwilioError:
-            return None
-        from clinicrm.messaging.models import Message as MessageModel
+        except TwilioError as err:
+            raise ProviderUnavailable(err.code) from None
+        sent = tuple(provider_message(r) for r in rows if r.direction.startswith("outbound"))
+        return SentListing(messages=sent, complete=True)
 
-        taken = set(
-            MessageModel.objects.filter(
-                channel=self.channel, provider_message_id__in=[r.sid for r in rows]
-            ).values_list("provider_message_id", flat=True)
-        )
-        template_sid = str(message.extra.get("content_sid", "")) if message.extra else ""
-        candidates = [
-            r
-            for r in rows
-            if r.sid not in taken
-            and (template_sid or r.body == message.body or (message.media_path and r.num_media))
-        ]
-        if len(candidates) == 1:
-            info = candidates[0]
-            if info.status in {"failed", "undelivered"}:
-                return SendResult.failed(info.error_code or ErrorCode.UNDELIVERABLE)
-            return SendResult.ok(info.sid, status=_initial_status(info))
-        if not candidates and timezone.now() - attempted > _FIND_PROOF_AFTER:
-            # Twilio lists a created message at once: absent long after the attempt = never sent.
-            return SendResult.failed(ErrorCode.UNCONFIRMED)
-        return None
+
+def provider_message(info: MessageInfo) -> ProviderMessage:
+    """A Twilio Message resource as reconciliation evidence."""
+    raw = info.status.lower()
+    status = c.STATUS_MAP.get(raw) or ("failed" if raw == "canceled" else "pending")
+    code = (info.error_code or ErrorCode.UNDELIVERABLE) if status == "failed" else ""
+    return ProviderMessage(
+        provider_message_id=info.sid,
+        status=status,
+        created_at=info.date_created,
+        error_code=code,
+        # A template and a text look alike in the resource; media do not.
+        kind="media" if info.num_media else "",
+        body=info.body,
+    )

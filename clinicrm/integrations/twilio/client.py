@@ -91,6 +91,7 @@ class MessageInfo:
     date_created: dt.datetime | None = None
     date_updated: dt.datetime | None = None
     to: str = ""
+    direction: str = ""
     body: str = field(default="", repr=False)  # personal data: never log
 
 
@@ -123,6 +124,7 @@ def _message_info(instance: Any) -> MessageInfo:
         date_created=_dt(attr("date_created")),
         date_updated=_dt(attr("date_updated")),
         to=str(attr("to") or ""),
+        direction=str(attr("direction") or ""),
         body=str(attr("body") or ""),
     )
 
@@ -214,16 +216,20 @@ class TwilioClient:
         return _message_info(instance)
 
     def message_list(
-        self, *, to: str, from_: str, sent_after: dt.datetime, limit: int = 50
+        self, *, to: str, from_: str = "", sent_since: dt.date, page_size: int = 200
     ) -> list[MessageInfo]:
-        """Messages to `to` from `from_` sent after `sent_after` (reconciliation of timeouts)."""
-        records = self._call(
-            self.sdk.messages.list,
-            to=whatsapp_address(to),
-            from_=whatsapp_address(from_),
-            date_sent_after=sent_after,
-            limit=limit,
-        )
+        """Every message to `to` (from `from_` when given) sent on or after the day `sent_since`,
+        newest first: all pages, no limit (`next_page_uri` until there is none). The filter is
+        a date; callers compare `date_created` themselves."""
+        kwargs: dict[str, Any] = {"to": whatsapp_address(to), "date_sent_after": sent_since}
+        if from_:
+            kwargs["from_"] = whatsapp_address(from_)
+
+        def walk() -> list[Any]:
+            # The SDK's list follows next_page_uri; paging errors surface inside this call.
+            return list(self.sdk.messages.stream(page_size=page_size, **kwargs))
+
+        records = self._call(walk)
         return [_message_info(r) for r in records]
 
     def account_verify(self) -> dict[str, str]:

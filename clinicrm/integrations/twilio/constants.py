@@ -13,6 +13,8 @@ CHANNEL_PREFIX = "whatsapp:"
 # message may exist (unknown outcome), so keep it generous but bounded.
 CONNECT_TIMEOUT_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 20.0
+# Messages per page when reconciliation lists a contact's messages (Twilio allows up to 1000).
+LIST_PAGE_SIZE = 200
 
 # Stored InboundEvent.event_type values. Status callbacks are typed by their MessageStatus so
 # an unknown status falls through the HANDLERS dict and is stored + acknowledged + ignored.

@@ -5,9 +5,10 @@ The token in the path routes the request to its channel; authentication is the
 received param, keyed with the channel's Auth Token. Unknown channel, missing or invalid
 signature: 403 and nothing stored. A body that is not form data, or lacks MessageSid (and
 MessageStatus for status callbacks): 400, nothing stored. Otherwise the raw body is stored as an
-`InboundEvent` deduplicated on the channel + MessageSid (+ MessageStatus: several callbacks share
-one sid, twilio.md §4.1), processing is enqueued in the same transaction, and the answer is 200
-with empty TwiML (Twilio expects TwiML on the inbound URL).
+`InboundEvent` (with a status callback's `message_id` query parameter, the message its send
+named: adapter.status_callback_url) deduplicated on the channel + MessageSid (+ MessageStatus:
+several callbacks share one sid, twilio.md §4.1), processing is enqueued in the same
+transaction, and the answer is 200 with empty TwiML (Twilio expects TwiML on the inbound URL).
 """
 
 import logging
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from clinicrm.integrations.services import inbound_event_enqueue, inbound_event_store
 from clinicrm.integrations.twilio import constants as c
-from clinicrm.integrations.twilio.adapter import form_params
+from clinicrm.integrations.twilio.adapter import REFERENCE_PARAM, form_params
 from clinicrm.integrations.twilio.signature import public_url, signature_is_valid
 from clinicrm.messaging.crypto import SecretDecryptError
 from clinicrm.messaging.models import Channel, Provider
@@ -83,12 +84,15 @@ def _receive(request: HttpRequest, channel_token: str, kind: str) -> HttpRespons
     expected_account = str((channel.config or {}).get("account_sid", ""))
     if not _valid_sid(sid) or (expected_account and account and account != expected_account):
         return _text("missing or invalid MessageSid", 400)
+    reference = ""
     if kind == "status":
         status = fields.get("MessageStatus") or fields.get("SmsStatus") or ""
         if not status or not status.isascii() or len(status) > 40:
             return _text("missing MessageStatus", 400)
         event_id = f"{channel.pk}:{sid}:{status.lower()}"
         event_type = c.EVENT_STATUS_PREFIX + status.lower()
+        # The message this send's StatusCallback URL named (signed with the rest of the URL).
+        reference = request.GET.get(REFERENCE_PARAM, "")[:40]
     else:
         event_id = f"{channel.pk}:{sid}"
         event_type = c.EVENT_INBOUND
@@ -101,6 +105,7 @@ def _receive(request: HttpRequest, channel_token: str, kind: str) -> HttpRespons
             headers=request.headers,
             tenant=channel.tenant,
             channel_key=str(channel.pk),
+            reference=reference,
         )
         if created:
             # Outbox: the task row commits with the event.

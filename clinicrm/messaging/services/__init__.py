@@ -9,13 +9,12 @@ from clinicrm.messaging.services.inbound import (
 )
 from clinicrm.messaging.services.outbox import (
     channel_active_for,
-    message_reconcile,
     message_send,
-    message_send_perform,
-    message_send_result_apply,
     thread_window_open,
 )
 from clinicrm.messaging.services.realtime import realtime_event_emit, realtime_events_prune
+from clinicrm.messaging.services.reconcile import message_reconcile
+from clinicrm.messaging.services.sending import message_send_perform, message_send_result_apply
 from clinicrm.messaging.services.status import message_fail, message_status_advance
 from clinicrm.messaging.services.threads import thread_get_or_create, thread_mark_read
 

@@ -6,7 +6,7 @@ idempotent: a message is unique per (channel, provider_message_id), statuses onl
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,7 @@ from clinicrm.messaging.models import (
     Channel,
     ChannelStatus,
     Direction,
+    Evidence,
     MediaStatus,
     Message,
     MessageKind,
@@ -27,13 +28,14 @@ from clinicrm.messaging.models import (
     StatusBacklog,
     Thread,
 )
-from clinicrm.messaging.providers import InboundMessage, StatusUpdate, provider_for
+from clinicrm.messaging.providers import InboundMessage, SendResult, StatusUpdate, provider_for
 from clinicrm.messaging.services.realtime import (
     KIND_CHANNEL,
     KIND_MESSAGE,
     realtime_event_emit,
 )
 from clinicrm.messaging.services.rows import row_insert
+from clinicrm.messaging.services.sending import message_send_result_apply
 from clinicrm.messaging.services.status import (
     message_status_advance,
     status_backlog_apply,
@@ -162,23 +164,55 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
 
 
 def message_status_apply(*, channel: Channel, update: StatusUpdate) -> bool:
-    """Apply a delivery status (forward-only). Unknown provider ids wait in the backlog."""
+    """Apply a delivery status (forward-only). A status naming one of our sends (its reference)
+    settles that send's provider id; other unknown provider ids wait in the backlog."""
     if not update.provider_message_id:
         return False
+    reference = _reference(update.reference)
     with transaction.atomic():
         message = _existing(channel, update.provider_message_id)
+        if message is None and reference is not None:
+            message = _referenced_send(channel, reference, update.provider_message_id)
         if message is None:
             StatusBacklog.objects.get_or_create(
                 tenant=channel.tenant,
                 channel=channel,
                 provider_message_id=update.provider_message_id,
                 status=update.status,
-                defaults={"error_code": (update.error_code or "")[:40]},
+                defaults={"error_code": (update.error_code or "")[:40], "reference": reference},
             )
             return False
         return message_status_advance(
-            message=message, status=update.status, error_code=update.error_code
+            message=message,
+            status=update.status,
+            error_code=update.error_code,
+            evidence=Evidence.CALLBACK,
         )
+
+
+def _reference(value: str) -> int | None:
+    """Our message id as the provider echoed it: digits of a 64-bit id, else nothing."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
+def _referenced_send(channel: Channel, reference: int, provider_message_id: str) -> Message | None:
+    """The send the provider's status names, once it holds that provider id (positive evidence
+    for a send in flight or in doubt); None when it cannot take it."""
+    message = Message.objects.filter(
+        pk=reference,
+        channel=channel,
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.PENDING,
+        provider_message_id__isnull=True,
+    ).first()
+    if message is None:
+        return None
+    result = SendResult.ok(provider_message_id)
+    message_send_result_apply(message=message, result=result, evidence=Evidence.CALLBACK)
+    message.refresh_from_db()
+    return message if message.provider_message_id == provider_message_id else None
 
 
 @dataclass(frozen=True)
@@ -218,6 +252,9 @@ def channel_event_apply(
         if message_ingest(channel=channel, inbound=inbound) is not None:
             messages += 1
     for update in parsed.statuses:
+        if event.reference and not update.reference:
+            # The delivery's URL named our message (Twilio StatusCallback): the status is its.
+            update = replace(update, reference=event.reference)
         message_status_apply(channel=channel, update=update)
         statuses += 1
     if event.tenant_id is None:

@@ -3,21 +3,16 @@
 1. `message_send` validates, then in ONE transaction creates the outbound message (pending),
    deducts 1 credit when the active channel charges (Twilio), updates the thread and enqueues
    `message_send_task`. InsufficientCredits rolls everything back: nothing is created.
-2. `message_send_perform` (the task) first claims the message with a conditional UPDATE that
-   sets `send_attempted_at` and `needs_reconciliation` and commits it, so a re-run task (reaper,
-   duplicate enqueue) never calls the provider twice. Then it calls the adapter:
-   ok -> provider id saved, marker cleared; provable failure -> failed + one refund;
-   unknown (timeout, crash after the call) -> left pending with the marker and the credit
+2. `message_send_perform` (the task, sending.py) claims the message, calls the provider once
+   and records the answer; an unclear answer leaves the message in doubt with its credit
    reserved.
-3. `message_reconcile` (periodic) settles marked messages: status by provider id when known,
-   otherwise `find_sent`; past the deadline with no answer, failed + refund.
+3. `services/reconcile.py` settles what is left, on positive evidence only.
 """
 
 import datetime as dt
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +25,7 @@ from clinicrm.messaging.errors import (
     ErrorCode,
     error_friendly,
 )
-from clinicrm.messaging.hooks import send_checks_run, send_guards_run
+from clinicrm.messaging.hooks import send_checks_run
 from clinicrm.messaging.identity import LID_KEY_PREFIX
 from clinicrm.messaging.models import (
     STATUS_RANK,
@@ -42,20 +37,8 @@ from clinicrm.messaging.models import (
     MessageStatus,
     Thread,
 )
-from clinicrm.messaging.providers import (
-    OutboundMedia,
-    Recipient,
-    SendOutcome,
-    SendResult,
-    TemplateRef,
-    provider_for,
-)
+from clinicrm.messaging.providers import OutboundMedia, TemplateRef
 from clinicrm.messaging.services.realtime import KIND_MESSAGE, realtime_event_emit
-from clinicrm.messaging.services.status import (
-    message_fail,
-    message_status_advance,
-    status_backlog_apply,
-)
 from clinicrm.messaging.services.threads import thread_get_or_create, thread_record_message
 from clinicrm.people.phones import phone_canonicalize
 
@@ -210,180 +193,3 @@ def message_send(
             details={"kind": kind, "provider": channel.provider, "charged": channel.is_twilio},
         )
     return message
-
-
-def _dispatch(message: Message) -> SendResult:
-    adapter = provider_for(message.channel)
-    to = Recipient(thread_key=message.thread_key, raw_id=message.contact_raw_id)
-    if message.kind == MessageKind.TEXT:
-        return adapter.send_text(
-            to=to, text=message.body, quoted_provider_id=message.quoted_provider_id
-        )
-    if message.kind == MessageKind.TEMPLATE:
-        template = TemplateRef(
-            content_sid=str(message.extra.get("content_sid", "")),
-            variables=dict(message.extra.get("variables") or {}),
-            name=str(message.extra.get("template_name", "")),
-            preview=message.body,
-        )
-        return adapter.send_template(to=to, template=template)
-    media = OutboundMedia(
-        kind=message.kind,
-        storage_path=message.media_path,
-        mime=message.media_mime,
-        filename=message.media_filename,
-        size=message.media_size or 0,
-        caption=message.body,
-        public_url=_public_media_url(message),
-    )
-    if message.kind == MessageKind.VOICE:
-        return adapter.send_voice(to=to, media=media)
-    return adapter.send_media(to=to, media=media)
-
-
-def _public_media_url(message: Message) -> str:
-    try:
-        from clinicrm.messaging.signing import media_signed_url
-    except ImportError:
-        return ""
-    return media_signed_url(message=message, absolute=True)
-
-
-def message_send_perform(*, message_id: int) -> str:
-    """Task body: claim, call the provider once, record the outcome. Returns the outcome."""
-    now = timezone.now()
-    claimed = Message.objects.filter(
-        pk=message_id,
-        direction=Direction.OUTBOUND,
-        status=MessageStatus.PENDING,
-        send_attempted_at__isnull=True,
-    ).update(send_attempted_at=now, needs_reconciliation=True, updated_at=now)
-    if not claimed:
-        return "skipped"
-    message = Message.objects.select_related("channel", "tenant").get(pk=message_id)
-    refused = send_guards_run(message=message)
-    if refused:
-        # E.g. an automated message queued before the patient opted out: never sent, refunded.
-        message_fail(message=message, error_code=refused)
-        return "refused"
-    try:
-        result = _dispatch(message)
-    except Exception:
-        # An adapter bug or an unexpected transport error: we cannot prove it was not sent.
-        logger.exception("send of message %s raised; left for reconciliation", message_id)
-        result = SendResult.unknown("adapter_error")
-    return message_send_result_apply(message=message, result=result)
-
-
-def message_send_result_apply(*, message: Message, result: SendResult) -> str:
-    """Record a provider's answer to a send (used by the task and by reconciliation)."""
-    if result.outcome == SendOutcome.OK and result.provider_message_id:
-        _record_ok(message=message, result=result)
-    elif result.outcome == SendOutcome.FAILED:
-        message_fail(message=message, error_code=result.error_code or ErrorCode.UNKNOWN)
-    else:
-        logger.warning(
-            "send of message %s has an unknown outcome (%s); credit kept reserved",
-            message.pk,
-            result.reason or "unknown",
-        )
-        return SendOutcome.UNKNOWN
-    return str(result.outcome)
-
-
-def _record_ok(*, message: Message, result: SendResult) -> None:
-    pid = str(result.provider_message_id)
-    with transaction.atomic():
-        # The provider's echo of this very send (Evolution `send.message`) may have been
-        # ingested first as a phone-typed message: fold it into ours, keeping its status.
-        echo = (
-            Message.objects.filter(channel_id=message.channel_id, provider_message_id=pid)
-            .exclude(pk=message.pk)
-            .first()
-        )
-        carried = MessageStatus.PENDING
-        if echo is not None:
-            if (
-                echo.direction == Direction.OUTBOUND
-                and echo.sent_by_id is None
-                and not echo.credit_charged
-            ):
-                carried = MessageStatus(echo.status)
-                echo.delete()
-            else:
-                logger.error("provider id of message %s already used by %s", message.pk, echo.pk)
-                return
-        fields: dict[str, Any] = {
-            "provider_message_id": pid,
-            "needs_reconciliation": False,
-            "updated_at": timezone.now(),
-        }
-        if result.contact_raw_id:
-            fields["contact_raw_id"] = result.contact_raw_id[:120]
-        Message.objects.filter(pk=message.pk).update(**fields)
-        message.refresh_from_db()
-        for status in (result.status, carried):
-            if status and status != MessageStatus.PENDING and status in STATUS_RANK:
-                message_status_advance(message=message, status=status)
-        status_backlog_apply(message=message)
-        if result.contact_raw_id:
-            Thread.objects.filter(
-                tenant_id=message.tenant_id, thread_key=message.thread_key
-            ).update(contact_raw_id=result.contact_raw_id[:120])
-        message.refresh_from_db()
-        from clinicrm.messaging.services.status import message_status_emit
-
-        message_status_emit(message=message)
-
-
-def message_reconcile(*, now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """Settle outbound messages left in doubt. Safe to run concurrently and repeatedly."""
-    now = now or timezone.now()
-    after = dt.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER_SECONDS)
-    deadline = dt.timedelta(seconds=settings.MESSAGING_SEND_DEADLINE_SECONDS)
-    counts = {"requeued": 0, "sent": 0, "failed": 0, "status": 0, "waiting": 0}
-    from clinicrm.messaging.tasks import message_send_task
-
-    # 1. Never attempted (task row lost): enqueue again; the claim prevents a double send.
-    for pk in Message.objects.filter(
-        direction=Direction.OUTBOUND,
-        status=MessageStatus.PENDING,
-        send_attempted_at__isnull=True,
-        created_at__lt=now - after,
-    ).values_list("pk", flat=True)[:limit]:
-        message_send_task.enqueue(message_id=pk)
-        counts["requeued"] += 1
-
-    # 2. Attempted with an unknown outcome.
-    doubtful = Message.objects.select_related("channel", "tenant").filter(
-        direction=Direction.OUTBOUND,
-        status=MessageStatus.PENDING,
-        needs_reconciliation=True,
-        send_attempted_at__lt=now - after,
-    )[:limit]
-    for message in doubtful:
-        adapter = provider_for(message.channel)
-        result: SendResult | None
-        try:
-            if message.provider_message_id:
-                update = adapter.fetch_status(provider_message_id=message.provider_message_id)
-                if update is not None and message_status_advance(
-                    message=message, status=update.status, error_code=update.error_code
-                ):
-                    counts["status"] += 1
-                    continue
-                result = None
-            else:
-                result = adapter.find_sent(message=message)
-        except Exception:
-            logger.exception("reconciliation of message %s failed", message.pk)
-            result = None
-        if result is not None and result.outcome != SendOutcome.UNKNOWN:
-            outcome = message_send_result_apply(message=message, result=result)
-            counts["sent" if outcome == SendOutcome.OK else "failed"] += 1
-        elif message.send_attempted_at and message.send_attempted_at < now - deadline:
-            if message_fail(message=message, error_code=ErrorCode.UNCONFIRMED):
-                counts["failed"] += 1
-        else:
-            counts["waiting"] += 1
-    return counts

@@ -26,22 +26,22 @@ def _die(*args: Any, **kwargs: Any) -> Any:
 
 def _install(point: str) -> None:
     from clinicrm.messaging import tasks
-    from clinicrm.messaging.services import outbox
+    from clinicrm.messaging.services import sending
 
     if point == "before_claim":
         tasks.message_send_perform = _die
     elif point == "before_provider_call":
-        outbox._dispatch = _die
+        sending._dispatch = _die
     elif point == "after_provider_call":
-        real_dispatch = outbox._dispatch
+        real_dispatch = sending._dispatch
 
         def dispatch_then_die(message: Any) -> Any:
             real_dispatch(message)
             _die()
 
-        outbox._dispatch = dispatch_then_die
+        sending._dispatch = dispatch_then_die
     elif point == "after_save_before_commit":
-        real_backlog = outbox.status_backlog_apply
+        real_backlog = sending.status_backlog_apply
 
         def save_then_die(*, message: Any) -> int:
             # Called inside `_record_ok`'s atomic block, after the provider id UPDATE.
@@ -49,7 +49,7 @@ def _install(point: str) -> None:
             _die()
             return 0
 
-        outbox.status_backlog_apply = save_then_die
+        sending.status_backlog_apply = save_then_die
     else:
         raise ValueError(point)
 

@@ -15,13 +15,16 @@ from django.utils import timezone
 
 from clinicrm.core.models import Tenant
 from clinicrm.integrations.models import InboundEvent
-from clinicrm.messaging.models import Channel, ChannelStatus, Message, Provider, Thread
+from clinicrm.messaging.models import Channel, ChannelStatus, Provider, Thread
 from clinicrm.messaging.providers import (
     FetchedMedia,
     InboundMessage,
     OutboundMedia,
+    ProviderMessage,
+    ProviderUnavailable,
     Recipient,
     SendResult,
+    SentListing,
     StatusUpdate,
     TemplateRef,
     provider_register,
@@ -81,8 +84,11 @@ class ScriptedAdapter:
     enforces_window: ClassVar[bool] = False
     results: deque[SendResult] = field(default_factory=deque)
     calls: list[tuple[str, Any]] = field(default_factory=list)
-    found: SendResult | None = None
-    status: StatusUpdate | None = None
+    # What the "provider" knows for reconciliation: its messages by id (fetch_message and
+    # list_sent answer from them), whether its listing is complete, or that it cannot be asked.
+    known: dict[str, ProviderMessage] = field(default_factory=dict)
+    complete: bool = True
+    unavailable: bool = False
 
     def _next(self, name: str, payload: Any) -> SendResult:
         self.calls.append((name, payload))
@@ -91,17 +97,24 @@ class ScriptedAdapter:
         return SendResult.ok(f"PID{next(_seq):06d}")
 
     def send_text(
-        self, *, to: Recipient, text: str, quoted_provider_id: str | None = None
+        self,
+        *,
+        to: Recipient,
+        text: str,
+        quoted_provider_id: str | None = None,
+        reference: str = "",
     ) -> SendResult:
         return self._next("text", (to, text))
 
-    def send_media(self, *, to: Recipient, media: OutboundMedia) -> SendResult:
+    def send_media(self, *, to: Recipient, media: OutboundMedia, reference: str = "") -> SendResult:
         return self._next("media", (to, media))
 
-    def send_voice(self, *, to: Recipient, media: OutboundMedia) -> SendResult:
+    def send_voice(self, *, to: Recipient, media: OutboundMedia, reference: str = "") -> SendResult:
         return self._next("voice", (to, media))
 
-    def send_template(self, *, to: Recipient, template: TemplateRef) -> SendResult:
+    def send_template(
+        self, *, to: Recipient, template: TemplateRef, reference: str = ""
+    ) -> SendResult:
         return self._next("template", (to, template))
 
     def fetch_media(self, *, ref: dict[str, Any]) -> FetchedMedia:
@@ -119,12 +132,18 @@ class ScriptedAdapter:
             return []
         return [StatusUpdate(provider_message_id=data["id"], status=data["status"])]
 
-    def fetch_status(self, *, provider_message_id: str) -> StatusUpdate | None:
-        return self.status
+    def fetch_message(self, *, provider_message_id: str) -> ProviderMessage | None:
+        self.calls.append(("fetch_message", provider_message_id))
+        if self.unavailable:
+            raise ProviderUnavailable("scripted")
+        return self.known.get(provider_message_id)
 
-    def find_sent(self, *, message: Message) -> SendResult | None:
-        self.calls.append(("find_sent", message.pk))
-        return self.found
+    def list_sent(self, *, to: Recipient, since: dt.datetime) -> SentListing:
+        self.calls.append(("list_sent", (to, since)))
+        if self.unavailable:
+            raise ProviderUnavailable("scripted")
+        listed = [m for m in self.known.values() if m.created_at is None or m.created_at >= since]
+        return SentListing(messages=tuple(listed), complete=self.complete)
 
 
 class AdapterScope:

@@ -4,7 +4,7 @@ A Twilio send (the provider that charges credits) is queued with `message_send`,
 child process runs the task through django-tasks-db's worker loop against the fake Twilio over
 real HTTP and SIGKILLs itself at one point (see `_crash_worker.CRASH_POINTS`). Then the recovery
 jobs run as production runs them: the task reaper (`tasks_reap_stuck`), the worker again, and
-`message_reconcile` past its proof window (twice: it must be idempotent). Afterwards every message
+`message_reconcile` past its deadline (twice: it must be idempotent). Afterwards every message
 is either sent (provider saw exactly one create, one usage row, no refund) or failed (provider saw
 nothing, usage + one refund), and the balance equals the sum of the ledger.
 
@@ -16,6 +16,7 @@ import multiprocessing
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection
 from django.tasks import TaskResultStatus
 from django.utils import timezone
@@ -90,8 +91,9 @@ def _work_sends() -> None:
 
 
 def _recover() -> None:
-    """What the scheduler runs after a worker died: reap, work, reconcile (twice), work."""
-    later = timezone.now() + dt.timedelta(minutes=5)
+    """What the scheduler runs after a worker died: reap, work, reconcile (twice), work, once
+    the deadline has passed (absence at the provider is proof only after it)."""
+    later = timezone.now() + dt.timedelta(seconds=settings.MESSAGING_SEND_DEADLINE_SECONDS + 300)
     with time_machine.travel(later, tick=True):
         tasks_reap_stuck(older_than=dt.timedelta(minutes=1))
         _work_sends()

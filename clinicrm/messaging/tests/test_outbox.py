@@ -169,41 +169,6 @@ def test_async_failure_callback_refunds_once(tenant, owner, adapters):
     assert msg.error_message == WINDOW_CLOSED_MESSAGE
 
 
-def test_timeout_keeps_pending_and_reconcile_finds_it_sent(tenant, owner, adapters):
-    channel = _twilio_ready(tenant)
-    msg = message_send(tenant=tenant, actor=owner, thread_key=PHONE, text="Oi")
-    adapter = adapters.script(channel, SendResult.unknown("timeout"))
-    assert message_send_perform(message_id=msg.pk) == "unknown"
-    msg.refresh_from_db()
-    assert (msg.status, msg.needs_reconciliation) == ("pending", True)
-    assert _balance(tenant) == 4  # the reservation is kept
-    # Too early: reconciliation leaves it alone.
-    assert message_reconcile()["waiting"] == 0
-    adapter.found = SendResult.ok("SM77")
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
-        counts = message_reconcile()
-    assert counts["sent"] == 1
-    msg.refresh_from_db()
-    assert (msg.provider_message_id, msg.needs_reconciliation) == ("SM77", False)
-    assert _balance(tenant) == 4
-
-
-def test_timeout_then_deadline_fails_and_refunds_once(tenant, owner, adapters):
-    channel = _twilio_ready(tenant)
-    msg = message_send(tenant=tenant, actor=owner, thread_key=PHONE, text="Oi")
-    adapters.script(channel, SendResult.unknown("timeout"))
-    message_send_perform(message_id=msg.pk)
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
-        assert message_reconcile()["waiting"] == 1
-    assert _balance(tenant) == 4
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=2)):
-        assert message_reconcile()["failed"] == 1
-        assert message_reconcile()["failed"] == 0
-    msg.refresh_from_db()
-    assert msg.status == MessageStatus.FAILED
-    assert _balance(tenant) == 5
-
-
 def test_adapter_exception_is_an_unknown_outcome(tenant, owner, adapters):
     channel = _twilio_ready(tenant)
     msg = message_send(tenant=tenant, actor=owner, thread_key=PHONE, text="Oi")
