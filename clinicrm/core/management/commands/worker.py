@@ -4,6 +4,7 @@ Same options as `db_worker`; see `clinicrm/core/worker.py` for what it adds (dat
 survived with backoff, NOTIFY wake-up on PostgreSQL, heartbeat for the reaper).
 """
 
+import logging
 import os
 from argparse import ArgumentParser
 from typing import Any
@@ -26,6 +27,13 @@ class Command(DBWorkerCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(interval=None)
+
+    def configure_logging(self, verbosity: int) -> None:
+        # Levels only: the records reach the site's LOGGING handlers (with the redaction
+        # filter) instead of a second, unfiltered handler of the package's.
+        level = {0: logging.CRITICAL, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+        for name in ("django.tasks", "django_tasks_db"):
+            logging.getLogger(name).setLevel(level)
 
     def handle(self, **options: Any) -> None:
         self.configure_logging(options["verbosity"])
