@@ -51,8 +51,22 @@ class ControlMixin:
             return {"ok": True}
         if action == "fail_next":
             with s.lock:
-                s.fail_next.append(dict(body))
+                if body.get("clear"):
+                    s.fail_next.clear()
+                else:
+                    s.fail_next.append(dict(body))
             return {"queued": len(s.fail_next)}
+        if action == "created":
+            # Every message the API created, with the StatusCallback it was given (tests match
+            # provider messages to the CRM's through it).
+            with s.lock:
+                return {
+                    "messages": [
+                        {**s.public(m), "status_callback": m["_meta"]["status_callback"]}
+                        for m in s.messages.values()
+                        if "sid" in m and "_meta" in m
+                    ]
+                }
         if action == "async_next":
             with s.lock:
                 s.async_next.extend(str(c) for c in body.get("codes", []))
