@@ -28,6 +28,7 @@ the same payment reference, are refused by partial unique indexes on existing co
 is binding, so no extra idempotency-key column was added).
 """
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ from clinicrm.core.models import Tenant, TenantModel, User
 
 models.TextField.register_lookup(Length)
 
+_CREDITS_NAME = re.compile(r"[\d.\s]+(cr[eé]ditos?|mensagens?)?", re.IGNORECASE)
 _EMPTY_JSON_DEFAULT = models.Value({}, output_field=models.JSONField())
 
 
@@ -85,6 +87,12 @@ class CreditPackage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def names_its_credits(self) -> bool:
+        """The name only says how many credits it holds ("500 créditos"): pages then show the
+        number once instead of repeating it."""
+        return bool(_CREDITS_NAME.fullmatch(self.name.strip()))
 
 
 class PurchaseStatus(models.TextChoices):
@@ -164,6 +172,14 @@ class CreditPurchase(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.package_name} ({self.status})"
+
+    @property
+    def pix_qr_src(self) -> str:
+        """The QR image Asaas sent (`encodedImage`, base64 PNG) as an <img> source, untouched."""
+        image = (self.asaas_pix_qrcode or "").strip()
+        if not image or image.startswith("data:image/"):
+            return image
+        return f"data:image/png;base64,{image}"
 
 
 class CreditBalance(TenantModel):

@@ -31,6 +31,7 @@ from clinicrm.core.timeutils import SAO_PAULO, local_today
 from clinicrm.credits.models import CreditPackage, CreditPurchase, PurchaseStatus, TransactionKind
 from clinicrm.credits.services import credits_add, credits_purchase_reverse
 from clinicrm.credits.services._notify import staff_notify
+from clinicrm.credits.signals import credits_changed
 from clinicrm.integrations.asaas import constants as asaas_c
 from clinicrm.integrations.asaas.client import (
     MSG_BELOW_MINIMUM,
@@ -84,6 +85,7 @@ def _fail(purchase: CreditPurchase, error: AsaasError) -> None:
             locked.status = PurchaseStatus.FAILED
             locked.failed_at = timezone.now()
             locked.save(update_fields=["status", "failed_at", "updated_at"])
+            credits_changed.send(sender=CreditPurchase, tenant=locked.tenant, purchase_id=locked.pk)
             audit_log_record(
                 action="credits.purchase_failed",
                 tenant=locked.tenant,
@@ -175,6 +177,7 @@ def purchase_start(
     finally:
         if owns_client:
             api.close()
+    credits_changed.send(sender=CreditPurchase, tenant=tenant, purchase_id=purchase.pk)
     purchase.refresh_from_db()
     return purchase
 
@@ -203,6 +206,7 @@ def _set_status(purchase: CreditPurchase, status: str, *, action: str, **fields:
     for name, value in fields.items():
         setattr(purchase, name, value)
     purchase.save(update_fields=["status", *fields.keys(), "updated_at"])
+    credits_changed.send(sender=CreditPurchase, tenant=purchase.tenant, purchase_id=purchase.pk)
     audit_log_record(
         action=action,
         tenant=purchase.tenant,

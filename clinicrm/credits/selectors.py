@@ -19,6 +19,7 @@ from clinicrm.credits.models import (
     CreditPackage,
     CreditPurchase,
     CreditTransaction,
+    PurchaseStatus,
     TransactionKind,
 )
 
@@ -34,7 +35,10 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=SAO_PAULO)
 
 
-def _period(qs: QuerySet[Any], date_from: dt.date | None, date_to: dt.date | None) -> QuerySet[Any]:
+def created_between(
+    qs: QuerySet[Any], date_from: dt.date | None, date_to: dt.date | None
+) -> QuerySet[Any]:
+    """Rows created on São Paulo days `date_from`..`date_to` (inclusive; either may be None)."""
     if date_from is not None:
         qs = qs.filter(created_at__gte=_day_start(date_from))
     if date_to is not None:
@@ -69,7 +73,7 @@ def credits_transactions_list(
     qs = CreditTransaction.objects.filter(tenant=tenant).select_related("admin", "purchase")
     if kind:
         qs = qs.filter(kind=kind)
-    return _period(qs, date_from, date_to).order_by("-created_at", "-id")
+    return created_between(qs, date_from, date_to).order_by("-created_at", "-id")
 
 
 def credits_transactions_page(
@@ -117,6 +121,13 @@ def credit_purchases_page(
 ) -> Page[CreditPurchase]:
     qs = CreditPurchase.objects.filter(tenant=tenant).order_by("-created_at")
     return _page(qs, page, per_page)
+
+
+def credit_purchases_pending(*, tenant: Tenant) -> QuerySet[CreditPurchase]:
+    """Purchases still waiting for their PIX payment, oldest first."""
+    return CreditPurchase.objects.filter(tenant=tenant, status=PurchaseStatus.PENDING).order_by(
+        "created_at"
+    )
 
 
 def credit_purchases_list(*, tenant: Tenant) -> QuerySet[CreditPurchase]:
@@ -168,7 +179,7 @@ def addon_transactions_list(
         qs = qs.filter(addon_type=addon_type)
     if type:
         qs = qs.filter(type=type)
-    return _period(qs, date_from, date_to).order_by("-created_at", "-id")
+    return created_between(qs, date_from, date_to).order_by("-created_at", "-id")
 
 
 def addon_transactions_page(
@@ -185,47 +196,3 @@ def addon_transactions_page(
         tenant=tenant, addon_type=addon_type, type=type, date_from=date_from, date_to=date_to
     )
     return _page(qs, page, per_page)
-
-
-STATEMENT_COLUMNS = (
-    ("created_at", "Data"),
-    ("addon_type", "Adicional"),
-    ("type", "Movimento"),
-    ("amount", "Quantidade"),
-    ("balance_before", "Saldo anterior"),
-    ("balance_after", "Saldo posterior"),
-    ("description", "Descrição"),
-    ("price", "Valor (R$)"),
-)
-
-
-def addon_statement_rows(
-    *,
-    tenant: Tenant,
-    addon_type: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-) -> list[dict[str, Any]]:
-    """Flat rows for the statement exports (CSV/XLSX): keys of STATEMENT_COLUMNS, dates in
-    São Paulo time, the movement type in pt-BR, price as a decimal string or empty."""
-    rows = []
-    qs = addon_transactions_list(
-        tenant=tenant, addon_type=addon_type, date_from=date_from, date_to=date_to
-    )
-    for tx in qs.iterator(chunk_size=500):
-        price = "" if tx.price_cents is None else f"{tx.price_cents / 100:.2f}"
-        rows.append(
-            {
-                "created_at": tx.created_at.astimezone(SAO_PAULO).replace(tzinfo=None)
-                if tx.created_at
-                else None,
-                "addon_type": tx.addon_type,
-                "type": tx.get_type_display(),
-                "amount": tx.amount,
-                "balance_before": tx.balance_before,
-                "balance_after": tx.balance_after,
-                "description": tx.description or "",
-                "price": price,
-            }
-        )
-    return rows

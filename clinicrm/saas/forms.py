@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from clinicrm.core.models import Tenant
+from clinicrm.core.money import brl_format, brl_parse
 from clinicrm.credits.models import AddonTransactionType
-from clinicrm.saas.formatting import brl_format, brl_parse
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 TYPE_RE = re.compile(r"^[a-z0-9_]+$")

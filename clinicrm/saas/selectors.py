@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from clinicrm.core.models import Tenant
+from clinicrm.core.models import Notification, Tenant, User
 from clinicrm.core.timeutils import local_datetime
 from clinicrm.credits.models import (
     AddonCredit,
@@ -20,6 +20,16 @@ from clinicrm.credits.models import (
 )
 
 STAFF_KINDS = (TransactionKind.TOPUP_MANUAL, TransactionKind.ADJUSTMENT, TransactionKind.REFUND)
+
+
+def staff_notices_unread(*, user: User) -> QuerySet[Notification]:
+    """The staff member's unread notices about any clinic (ledger divergences, refunds of used
+    credits), newest first: staff belong to no clinic, so the bell never shows them."""
+    return (
+        Notification.objects.filter(user=user, read_at__isnull=True)
+        .select_related("tenant")
+        .order_by("-created_at", "-id")
+    )
 
 
 def saas_tenant_list(*, search: str = "") -> QuerySet[Tenant]:

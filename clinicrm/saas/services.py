@@ -14,7 +14,7 @@ from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
 from clinicrm.core.errors import ApplicationError
-from clinicrm.core.models import Tenant, User
+from clinicrm.core.models import Notification, Tenant, User
 from clinicrm.core.services import audit_log_record
 from clinicrm.credits import services as credit_services
 from clinicrm.credits.errors import InsufficientCredits
@@ -292,3 +292,10 @@ def whatsapp_topup_record(
                 field="amount",
             ) from exc
     raise ApplicationError("Operação inválida.", field="operation")
+
+
+def staff_notices_mark_read(*, user: User) -> int:
+    """Mark every unread notice of the staff member read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -7,6 +7,7 @@ app_name = "saas"
 # SaaS staff console: global, not tenant-scoped (see tests/isolation.py EXEMPT).
 urlpatterns: list[URLPattern | URLResolver] = [
     path("saas/", home.home, name="home"),
+    path("saas/avisos/lidos", home.notices_read, name="notices_read"),
     path("saas/addons", products.product_list, name="addons"),
     path("saas/addons/produtos/novo", products.product_create, name="product_create"),
     path(

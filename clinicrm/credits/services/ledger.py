@@ -39,6 +39,7 @@ from clinicrm.credits.models import (
     TransactionKind,
 )
 from clinicrm.credits.services._notify import WHATSAPP_CREDITS_URL, managers_notify
+from clinicrm.credits.signals import credits_changed
 
 ADDABLE_KINDS = frozenset(
     {TransactionKind.PURCHASE, TransactionKind.TOPUP_MANUAL, TransactionKind.ADJUSTMENT}
@@ -46,6 +47,8 @@ ADDABLE_KINDS = frozenset(
 # Credits granted (bought or given by staff) count as "purchased"; adjustments do not.
 _PURCHASED_KINDS = frozenset({TransactionKind.PURCHASE, TransactionKind.TOPUP_MANUAL})
 _MAX_MOVEMENT = 10_000_000
+# A message's charge and refund are announced by messaging with the message's own events.
+_MESSAGE_KINDS = frozenset({TransactionKind.USAGE, TransactionKind.REFUND})
 
 
 def _check_amount(amount: Any, *, allow_negative: bool = False) -> int:
@@ -218,6 +221,12 @@ def _move(
             raise
         return existing, False
     row, threshold, alerted = written
+    if kind not in _MESSAGE_KINDS:
+        credits_changed.send(
+            sender=CreditTransaction,
+            tenant=tenant,
+            purchase_id=purchase.pk if purchase is not None else None,
+        )
     _low_balance_track(
         tenant=tenant,
         amount=amount,

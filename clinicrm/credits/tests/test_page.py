@@ -1,16 +1,13 @@
 # ruff: noqa: F811 - pytest fixtures imported from devtools.fake_asaas.testing
 """The "Créditos WhatsApp" page, the purchase dialog fragments and the add-on statement."""
 
-import csv
-import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import load_workbook
 
 from clinicrm.core.models import Role
 from clinicrm.credits.models import CreditPackage, CreditPurchase
-from clinicrm.credits.services import addon_credits_add, credits_add
+from clinicrm.credits.services import credits_add
 from clinicrm.devtools.fake_asaas.testing import fake_asaas  # noqa: F401
 from clinicrm.integrations.asaas.tests.helpers import make_purchase
 
@@ -117,61 +114,72 @@ def test_purchase_create_shows_pix_and_polls(owner_client, tenant, fake_asaas):
     purchase = CreditPurchase.objects.get()
     assert "data:image/png;base64,iVBORw0KGgo" in html
     assert purchase.asaas_pix_copy_paste in html
-    assert 'hx-trigger="every 3s"' in html
+    # The status follows realtime events (with a slow fallback), and the dialog can be closed.
+    assert 'hx-trigger="credits-changed from:body, every 30s"' in html
     assert f"/compras/{purchase.pk}/status" in html
     assert "Pague até" in html
+    assert "Pode fechar esta janela" in html and 'aria-label="Fechar"' in html
+    assert "<html" not in html
 
 
-def test_status_fragment_when_paid_updates_balance(owner_client, tenant):
+def test_status_fragment_when_paid_shows_balance_and_refreshes_the_page(owner_client, tenant):
     purchase = make_purchase(tenant=tenant, status="paid")
     credits_add(tenant=tenant, amount=500, kind="purchase", purchase=purchase)
-    response = owner_client.get(f"{URL}/compras/{purchase.pk}/status")
+    response = owner_client.get(f"{URL}/compras/{purchase.pk}/status", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "Pagamento recebido! Créditos adicionados." in html
-    assert 'hx-swap-oob="true"' in html and 'data-testid="balance">500<' in html
-    assert "every 3s" not in html
+    assert 'data-testid="dialog-balance">500<' in html
+    assert "hx-trigger" not in html
+    assert response["HX-Trigger"] == "credits-changed"
+
+
+def test_live_fragment_swaps_balance_purchases_and_movements(owner_client, tenant):
+    purchase = make_purchase(tenant=tenant, status="paid")
+    credits_add(tenant=tenant, amount=500, kind="purchase", purchase=purchase)
+    response = owner_client.get(f"{URL}/ao-vivo", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.count('hx-swap-oob="true"') == 3
+    for box in ('id="credits-kpis"', 'id="credits-purchases"', 'id="credits-movements"'):
+        assert box in html
+    assert 'data-testid="balance">500<' in html and "Pago" in html and "+500" in html
+
+
+def test_page_listens_for_changes_and_polls_only_while_a_purchase_waits(owner_client, tenant):
+    html = owner_client.get(URL).content.decode()
+    assert 'hx-trigger="credits-changed from:body"' in html
+    make_purchase(tenant=tenant)
+    html = owner_client.get(URL + "?compras=1").content.decode()
+    assert 'hx-trigger="credits-changed from:body, every 30s"' in html
+    assert f'hx-get="{URL}/ao-vivo?compras=1"' in html
+
+
+def test_purchase_dialog_works_as_a_full_page(owner_client, tenant, fake_asaas):
+    package = _pkg("Clínica", 500, "119.90")
+    response = owner_client.get(f"{URL}/comprar?package_id={package.pk}")
+    html = response.content.decode()
+    assert "<html" in html and 'id="purchase-dialog-body"' in html
+    assert f'action="{URL}/compras"' in html
+    assert "Pacote Clínica: <strong>500 créditos</strong> por <strong>R$ 119,90</strong>" in html
+    response = owner_client.post(
+        f"{URL}/compras",
+        {"package_id": str(package.pk), "expected_price": "119.90", "cpf_cnpj": "24971563792"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html and "Pague com PIX" in html and "QR Code PIX" in html
+
+
+def test_package_named_by_its_credits_says_them_once(owner_client, tenant):
+    _pkg("500 créditos", 500, "119.90")
+    html = owner_client.get(URL).content.decode()
+    assert html.count("500 créditos") == 1
+    assert "R$ 119,90" in html and "R$ 0,24 por mensagem" in html
+    package = CreditPackage.objects.get()
+    html = owner_client.get(f"{URL}/comprar?package_id={package.pk}").content.decode()
+    assert "<strong>500 créditos</strong> por <strong>R$ 119,90</strong>" in html
+    assert "500 créditos: 500 créditos" not in html
 
 
 def test_status_of_another_tenants_purchase_is_404(owner_client, other_tenant):
     purchase = make_purchase(tenant=other_tenant)
     assert owner_client.get(f"{URL}/compras/{purchase.pk}/status").status_code == 404
-
-
-# --- add-on statement ---------------------------------------------------------------------
-
-STATEMENT = "/configuracoes/extrato-addons"
-
-
-def _addons(tenant):
-    addon_credits_add(tenant=tenant, addon_type="sms", amount=100, description="Compra SMS")
-    addon_credits_add(tenant=tenant, addon_type="email", amount=40, description="Compra e-mail")
-
-
-def test_statement_lists_filters_and_empty_state(owner_client, tenant, other_tenant):
-    assert "Nenhuma movimentação de add-ons" in owner_client.get(STATEMENT).content.decode()
-    _addons(tenant)
-    addon_credits_add(tenant=other_tenant, addon_type="sms", amount=7777, description="outra")
-    html = owner_client.get(STATEMENT).content.decode()
-    assert "Compra SMS" in html and "Compra e-mail" in html and "7.777" not in html
-    html = owner_client.get(STATEMENT + "?addon_type=sms").content.decode()
-    assert "Compra SMS" in html and "Compra e-mail" not in html
-    html = owner_client.get(STATEMENT + "?type=consumption").content.decode()
-    assert "Compra SMS" not in html and "para estes filtros" in html
-
-
-def test_statement_invalid_period_is_400(owner_client, tenant):
-    response = owner_client.get(STATEMENT + "?date_from=2026-05-10&date_to=2026-05-01")
-    assert response.status_code == 400
-    assert "data final" in response.content.decode()
-
-
-def test_statement_exports_csv_and_xlsx(owner_client, tenant):
-    _addons(tenant)
-    response = owner_client.get(STATEMENT + "?addon_type=sms&export=csv")
-    assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Data" and len(rows) == 2 and rows[1][1] == "sms"
-    response = owner_client.get(STATEMENT + "?export=xlsx")
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    values = list(sheet.values)
-    assert values[0][0] == "Data" and len(values) == 3

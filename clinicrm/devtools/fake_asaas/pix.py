@@ -1,14 +1,12 @@
-"""PIX artefacts of the fake: an EMV "copia e cola" payload with a real CRC16 and a real PNG.
-
-The PNG is a QR-looking pattern (three finder squares and modules derived from the payload's
-hash), not a decodable QR code: no QR library is installed and the CRM only displays the image.
+"""PIX artefacts of the fake: an EMV "copia e cola" payload with a real CRC16, and its QR code
+as a PNG a phone can scan (made with segno), base64-encoded as Asaas sends `encodedImage`.
 """
 
 import base64
-import hashlib
-import struct
-import zlib
+import io
 from decimal import Decimal
+
+import segno
 
 
 def crc16_ccitt(data: bytes) -> str:
@@ -43,56 +41,14 @@ def emv_payload(*, txid: str, value: Decimal, merchant: str = "CLINICRM FAKE") -
     return body + crc16_ccitt(body.encode())
 
 
-def _png(width: int, height: int, rows: list[bytes]) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    raw = b"".join(b"\x00" + row for row in rows)
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+def qr_png(payload: str, *, scale: int = 6, border: int = 4) -> bytes:
+    """A real QR code of `payload` (what a bank app scans), as PNG bytes. Error correction M,
+    as PIX QR codes usually carry; segno picks the smallest version that holds the payload."""
+    buffer = io.BytesIO()
+    segno.make_qr(payload, error="m").save(buffer, kind="png", scale=scale, border=border)
+    return buffer.getvalue()
 
 
-def qr_like_png(payload: str, *, modules: int = 29, scale: int = 8, quiet: int = 4) -> bytes:
-    bits = "".join(
-        f"{b:08b}" for i in range(8) for b in hashlib.sha256(f"{i}:{payload}".encode()).digest()
-    )
-    grid = [
-        [bits[(r * modules + c) % len(bits)] == "1" for c in range(modules)] for r in range(modules)
-    ]
-
-    def finder(r0: int, c0: int) -> None:
-        for r in range(-1, 8):
-            for c in range(-1, 8):
-                rr, cc = r0 + r, c0 + c
-                if 0 <= rr < modules and 0 <= cc < modules:
-                    ring = max(abs(r - 3), abs(c - 3))
-                    grid[rr][cc] = ring in (0, 1, 3) if 0 <= r < 7 and 0 <= c < 7 else False
-
-    finder(0, 0)
-    finder(0, modules - 7)
-    finder(modules - 7, 0)
-    size = (modules + 2 * quiet) * scale
-    rows: list[bytes] = []
-    for y in range(size):
-        r = y // scale - quiet
-        row = bytearray()
-        for x in range(size):
-            c = x // scale - quiet
-            dark = 0 <= r < modules and 0 <= c < modules and grid[r][c]
-            row.append(0 if dark else 255)
-        rows.append(bytes(row))
-    return _png(size, size, rows)
-
-
-def qr_like_png_base64(payload: str) -> str:
-    return base64.b64encode(qr_like_png(payload)).decode()
+def qr_png_base64(payload: str) -> str:
+    """The `encodedImage` of `GET /v3/payments/{id}/pixQrCode`: base64 PNG, no data: prefix."""
+    return base64.b64encode(qr_png(payload)).decode()

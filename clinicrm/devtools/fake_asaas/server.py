@@ -186,7 +186,13 @@ class FakeAsaasServer(BackgroundServer[Dispatcher]):
             payment = next((p for p in self.state.payments.values() if p["id"][4:] == short), None)
         if payment is None:
             return _page("Fatura não encontrada", "")
-        action = _pay_form(payment) if payment["status"] in ("PENDING", "OVERDUE") else ""
+        action = ""
+        if payment["status"] in ("PENDING", "OVERDUE"):
+            qr = self.state.payment_qr(payment["id"])
+            action = (
+                f"<p><img alt='QR Code PIX' src='data:image/png;base64,{qr['encodedImage']}'></p>"
+                f"<p><code>{html.escape(qr['payload'])}</code></p>{_pay_form(payment)}"
+            )
         return _page(
             f"Fatura {html.escape(payment['id'])}",
             f"<p>Valor: R$ {payment['value']} · Status: {payment['status']}</p>{action}",

@@ -15,7 +15,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from clinicrm.devtools.fake_asaas.pix import emv_payload, qr_like_png_base64
+from clinicrm.devtools.fake_asaas.pix import emv_payload, qr_png_base64
 
 ACCOUNT_ID = "a1b2c3d4-0000-4000-8000-00000000fa4e"
 _ALNUM = string.ascii_letters + string.digits
@@ -384,7 +384,7 @@ class FakeAsaasState:
                 expiry = due.replace(year=due.year + 1, day=28)
             return {
                 "success": True,
-                "encodedImage": qr_like_png_base64(payload),
+                "encodedImage": qr_png_base64(payload),
                 "payload": payload,
                 "expirationDate": f"{expiry.isoformat()} 23:59:59",
                 "description": payment.get("description") or "Descricao nao informada",

@@ -1,25 +1,17 @@
-from decimal import Decimal
-
 from django import template
 
-from clinicrm.saas.formatting import brl_format, cpf_cnpj_format
+from clinicrm.core.templatetags.money import brl, brl_cents, brl_per
+from clinicrm.people.documents import cpf_cnpj_format
 
 register = template.Library()
+register.filter("brl", brl)
+register.filter("brl_cents", brl_cents)
+register.filter("brl_per", brl_per)
 
 
 @register.filter
 def cpf_cnpj(value: str | None) -> str:
     return cpf_cnpj_format(value)
-
-
-@register.filter
-def brl(value: Decimal | int | None) -> str:
-    return brl_format(value)
-
-
-@register.filter
-def brl_cents(value: int | None) -> str:
-    return brl_format(value, cents=True)
 
 
 @register.simple_tag(takes_context=True)

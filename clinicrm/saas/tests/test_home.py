@@ -2,8 +2,9 @@ import pytest
 from django.urls import reverse
 
 from clinicrm.core.models import Membership, Role, Tenant
+from clinicrm.core.money import brl_format, brl_parse
 from clinicrm.credits.services import credits_add
-from clinicrm.saas.formatting import brl_format, brl_parse, cpf_cnpj_format
+from clinicrm.people.documents import cpf_cnpj_format
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +63,42 @@ def test_formats():
     assert brl_format(123456, cents=True) == "R$ 1.234,56"
     assert cpf_cnpj_format("12345678901") == "123.456.789-01"
     assert cpf_cnpj_format("12ABC34501DE35") == "12.ABC.345/01DE-35"
+
+
+def test_staff_without_a_clinic_land_on_the_console(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("saas:home")
+
+
+def test_staff_who_belong_to_a_clinic_see_its_dashboard(client, staff_user, tenant):
+    Membership.objects.create(tenant=tenant, user=staff_user, role=Role.OWNER)
+    client.force_login(staff_user)
+    assert client.get("/").status_code == 200
+
+
+def test_members_who_are_not_staff_still_land_on_the_dashboard(owner_client):
+    assert owner_client.get("/").status_code == 200
+
+
+def test_home_shows_the_staff_notices_the_bell_cannot(staff_client, staff_user, tenant):
+    """Staff belong to no clinic, so the ledger check's notices are listed on the console."""
+    from django.db.models import F
+
+    from clinicrm.core.models import Notification
+    from clinicrm.credits.models import CreditBalance
+    from clinicrm.credits.services.ledger_check import credits_ledger_check
+
+    assert "Avisos para a equipe" not in staff_client.get(reverse("saas:home")).content.decode()
+    credits_add(tenant=tenant, amount=10, kind="topup_manual", admin=staff_user, note="x")
+    CreditBalance.objects.filter(tenant=tenant).update(balance=F("balance") + 1)
+    credits_ledger_check()
+    html = staff_client.get(reverse("saas:home")).content.decode()
+    assert "Avisos para a equipe" in html
+    assert "Saldo de créditos WhatsApp diverge do extrato" in html and tenant.name in html
+    assert f'href="/saas/addons/topup-whatsapp?tenant={tenant.pk}"' in html
+
+    response = staff_client.post(reverse("saas:notices_read"))
+    assert response.status_code == 302
+    assert not Notification.objects.filter(user=staff_user, read_at__isnull=True).exists()
+    assert "Avisos para a equipe" not in staff_client.get(reverse("saas:home")).content.decode()

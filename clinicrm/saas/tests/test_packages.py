@@ -95,6 +95,24 @@ def test_edit_without_htmx_is_a_full_page(staff_client, staff_user):
     assert audit.tenant is None and audit.user == staff_user
 
 
+def test_standalone_new_package_page_is_a_plain_form(staff_client):
+    """Opened directly (or in a new tab) the dialog's form has no htmx target to miss: it posts
+    as a plain form and comes back to the list."""
+    html = staff_client.get(reverse("saas:package_create")).content.decode()
+    assert "<html" in html and 'action="/saas/addons/pacotes-whatsapp/novo"' in html
+    assert "hx-post" not in html and "package-dialog-body" not in html
+    response = staff_client.post(reverse("saas:package_create"), GOOD, follow=True)
+    assert response.redirect_chain == [(reverse("saas:package_list"), 302)]
+    assert CreditPackage.objects.get().name == "Pacote 500"
+    assert "Pacote criado." in response.content.decode()
+
+
+def test_list_shows_the_price_per_credit_as_money(staff_client):
+    make_package()  # 100 credits for R$ 29,90
+    html = staff_client.get(reverse("saas:package_list")).content.decode()
+    assert "R$ 0,30 por crédito" in html and "centavos" not in html
+
+
 def test_inline_toggle_swaps_the_row(staff_client, staff_user):
     package = make_package()
     url = reverse("saas:package_toggle", kwargs={"package_id": package.pk})

@@ -34,7 +34,7 @@ def test_manual_topup_goes_through_the_ledger_with_admin(staff_client, staff_use
     assert audit.user == staff_user and audit.tenant == tenant
     assert "Cortesia" not in str(audit.details)
     page = staff_client.get(response["Location"]).content.decode()
-    assert "Recarga de +150 créditos registrado" in page and "staff@clinicrm.test" in page
+    assert "Recarga registrada: +150 créditos" in page and "staff@clinicrm.test" in page
 
 
 def test_adjustment_may_be_negative_but_never_below_zero(staff_client, staff_user, tenant):

@@ -45,11 +45,14 @@ def topup(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                verb = "Recarga" if data["operation"] == services.TOPUP else "Ajuste"
+                done = (
+                    "Recarga registrada"
+                    if data["operation"] == services.TOPUP
+                    else "Ajuste registrado"
+                )
                 messages.success(
                     request,
-                    f"{verb} de {row.amount:+d} créditos registrado. "
-                    f"Saldo atual: {row.balance_after}.",
+                    f"{done}: {row.amount:+d} créditos. Saldo atual: {row.balance_after}.",
                 )
                 return redirect(f"{reverse('saas:topup')}?tenant={tenant.pk}")
         return render(request, TEMPLATE, _context(form=form, tenant=tenant), status=400)

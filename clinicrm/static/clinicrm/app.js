@@ -28,6 +28,15 @@
     }
   });
 
+  // htmx's event log: never outside DEBUG; in DEBUG only for a developer who asks for it
+  // (localStorage "clinicrm.htmxDebug" = "1"), so the demo's console stays clean too.
+  if (window.htmx) {
+    var wanted = false;
+    try { wanted = window.localStorage.getItem("clinicrm.htmxDebug") === "1"; } catch (e) { /* private mode */ }
+    if (document.documentElement.getAttribute("data-debug") === "1" && wanted) window.htmx.logAll();
+    else window.htmx.logger = null;
+  }
+
   // Global loading bar for htmx requests.
   document.addEventListener("htmx:beforeRequest", function () { document.body.classList.add("is-loading"); });
   document.addEventListener("htmx:afterRequest", function () { document.body.classList.remove("is-loading"); });
@@ -47,13 +56,60 @@
     if (xhr && (xhr.status === 400 || xhr.status === 422)) ev.stopPropagation();
   });
 
-  // Forms (or their submit button) with data-confirm ask before submitting destructive actions.
+  // Forms (or their submit button) with data-confirm ask before submitting destructive actions,
+  // in the same styled <dialog> the pages use ("Desativar"), never the browser's confirm():
+  // data-confirm is the question, data-confirm-detail the consequence, data-confirm-action the
+  // confirm button's label (default: the submit button's own text).
+  var confirmDialog = null;
+  var pendingSubmit = null;
+
+  function attr(button, form, name) {
+    return (button && button.getAttribute(name)) || (form.getAttribute && form.getAttribute(name)) || "";
+  }
+
+  function confirmBox() {
+    if (confirmDialog) return confirmDialog;
+    confirmDialog = document.createElement("dialog");
+    confirmDialog.className = "confirm-dialog";
+    confirmDialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+    confirmDialog.innerHTML =
+      '<h2 id="confirm-dialog-title"></h2><p class="confirm-detail"></p>' +
+      '<div class="form-actions"><button type="button" class="btn" data-dialog-close>Cancelar</button>' +
+      '<button type="button" class="btn btn-danger" data-confirm-ok></button></div>';
+    confirmDialog.querySelector("[data-confirm-ok]").addEventListener("click", function () {
+      var pending = pendingSubmit;
+      pendingSubmit = null;
+      confirmDialog.close();
+      if (!pending) return;
+      var form = pending.form;
+      // A live-refreshed panel may have replaced the form meanwhile: submit its successor.
+      if (!form.isConnected) form = document.querySelector('form[action="' + pending.action + '"]');
+      if (!form) return;
+      var button = pending.button && form.contains(pending.button) ? pending.button : null;
+      form.setAttribute("data-confirmed", "1");
+      if (button) form.requestSubmit(button); else form.requestSubmit();
+    });
+    document.body.appendChild(confirmDialog);
+    return confirmDialog;
+  }
+
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     var button = ev.submitter;
-    var text = (button && button.getAttribute("data-confirm")) ||
-      (form.getAttribute && form.getAttribute("data-confirm"));
-    if (text && !window.confirm(text)) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+    var question = attr(button, form, "data-confirm");
+    if (!question) return;
+    if (form.getAttribute("data-confirmed")) { form.removeAttribute("data-confirmed"); return; }
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    var dlg = confirmBox();
+    var detail = attr(button, form, "data-confirm-detail");
+    dlg.querySelector("h2").textContent = question;
+    dlg.querySelector(".confirm-detail").textContent = detail;
+    dlg.querySelector(".confirm-detail").hidden = !detail;
+    dlg.querySelector("[data-confirm-ok]").textContent =
+      attr(button, form, "data-confirm-action") || (button && button.textContent.trim()) || "Confirmar";
+    pendingSubmit = { form: form, button: button, action: form.getAttribute("action") };
+    dlg.showModal();
   }, true);
 
   window.Clinicrm = { onReady: onReady };

@@ -212,7 +212,7 @@
       source.addEventListener("thread", refreshCounts);
       // One stream per page: page scripts (messaging/inbox.js) listen to these DOM events
       // instead of opening a second EventSource on the same host.
-      ["message", "status", "media", "thread", "channel"].forEach(function (kind) {
+      ["message", "status", "media", "thread", "channel", "credits"].forEach(function (kind) {
         source.addEventListener(kind, function (ev) {
           if (ev.lastEventId) lastEventId = ev.lastEventId;
           var data;

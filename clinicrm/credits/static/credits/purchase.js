@@ -1,4 +1,5 @@
-// Credits page: CPF/CNPJ formatting on blur and the PIX copy button (strict CSP: no inline JS).
+// Credits page: CPF/CNPJ formatting on blur, the PIX copy button, and live updates
+// (strict CSP: no inline JS).
 (function () {
   "use strict";
 
@@ -38,11 +39,23 @@
     }
   });
 
-  // Closing the dialog after a payment reloads the lists (history, transactions).
-  document.addEventListener("close", function (ev) {
-    var dlg = ev.target;
-    if (dlg && dlg.id === "purchase-dialog" && dlg.querySelector("[data-purchase-paid]")) {
-      window.location.reload();
-    }
-  }, true);
+  // Live updates through the page's one realtime stream (notifier.js re-dispatches it as
+  // "clinicrm:sse"): a purchase or top-up announces itself as `credits`; a message's charge
+  // and its refund come with the message's own `message` and `status` events. Each burst
+  // becomes one "credits-changed" event, which the page's htmx elements listen to.
+  function affectsCredits(kind, data) {
+    if (kind === "credits") return true;
+    if (!data || data.direction !== "out") return false;
+    return kind === "message" || (kind === "status" && data.status === "failed");
+  }
+
+  var pending = null;
+  document.addEventListener("clinicrm:sse", function (ev) {
+    var detail = ev.detail || {};
+    if (!affectsCredits(detail.kind, detail.data) || pending) return;
+    pending = window.setTimeout(function () {
+      pending = null;
+      if (window.htmx) window.htmx.trigger(document.body, "credits-changed");
+    }, 250);
+  });
 })();

@@ -1,20 +1,7 @@
-"""Display and parsing helpers for the console: CPF/CNPJ masks and Brazilian money."""
+"""Brazilian money: parsing what people type and showing amounts as "R$ 1.234,56"."""
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
-
-def cpf_cnpj_format(value: str | None) -> str:
-    """000.000.000-00 for a CPF, 00.000.000/0000-00 for a CNPJ (alphanumeric ones too)."""
-    if not value:
-        return ""
-    v = value.strip().upper()
-    if len(v) == 11:
-        return f"{v[:3]}.{v[3:6]}.{v[6:9]}-{v[9:]}"
-    if len(v) == 14:
-        return f"{v[:2]}.{v[2:5]}.{v[5:8]}/{v[8:12]}-{v[12:]}"
-    return v
-
 
 _MONEY_RE = re.compile(r"^\d+(\.\d+)?$")
 
@@ -52,6 +39,7 @@ def brl_format(amount: Decimal | int | None, *, cents: bool = False) -> str:
     if amount is None:
         return ""
     value = Decimal(amount) / 100 if cents else Decimal(amount)
+    value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     sign = "-" if value < 0 else ""
     integer, frac = f"{abs(value):.2f}".split(".")
     groups: list[str] = []
@@ -59,3 +47,10 @@ def brl_format(amount: Decimal | int | None, *, cents: bool = False) -> str:
         groups.insert(0, integer[-3:])
         integer = integer[:-3]
     return f"{sign}R$ {'.'.join(groups)},{frac}"
+
+
+def brl_per_unit(total: Decimal | int | None, units: int | None) -> str:
+    """The price of one unit of a package ("R$ 0,24"), rounded to the cent."""
+    if total is None or not units:
+        return ""
+    return brl_format(Decimal(total) / Decimal(units))
