@@ -5,6 +5,7 @@ from clinicrm.core import health_views, views
 app_name = "core"
 
 urlpatterns = [
+    path("favicon.ico", views.favicon_view, name="favicon"),
     path("entrar/", views.login_view, name="login"),
     path("sair/", views.logout_view, name="logout"),
     path("clinica/trocar/", views.tenant_switch_view, name="tenant_switch"),

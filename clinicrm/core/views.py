@@ -4,8 +4,9 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from clinicrm.core.forms import LoginForm
 from clinicrm.core.tenancy import SESSION_TENANT_KEY, memberships_for_user
@@ -48,3 +49,9 @@ def tenant_switch_view(request: HttpRequest) -> HttpResponse:
     if memberships_for_user(request.user).filter(tenant_id=wanted).exists():
         request.session[SESSION_TENANT_KEY] = wanted
     return redirect("dashboard:home")
+
+
+@require_GET
+def favicon_view(request: HttpRequest) -> HttpResponse:
+    """Pages name their icon (base.html); this answers clients that ask the classic path."""
+    return redirect(static("clinicrm/favicon.svg"), permanent=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +26,8 @@ from clinicrm.agenda.services import appointment_create, availability_rule_creat
 from clinicrm.core.models import Membership, Role, Tenant, User
 from clinicrm.core.services import membership_create, tenant_create
 from clinicrm.core.timeutils import local_datetime, local_today
+from clinicrm.devtools.fake_twilio import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SENDER
+from clinicrm.messaging.models import Channel, Thread
 from clinicrm.people.documents import cpf_cnpj_validate
 from clinicrm.people.models import ContactType, Patient, Professional
 from clinicrm.people.services import (
@@ -122,10 +125,10 @@ RULE_TEMPLATES: tuple[tuple[tuple[int, str, str], ...], ...] = (
 )
 
 CREDIT_PACKAGES = (
-    # name, credits, price, featured, position
-    ("100 créditos", 100, Decimal("29.90"), False, 10),
-    ("500 créditos", 500, Decimal("119.90"), True, 20),
-    ("1000 créditos", 1000, Decimal("199.90"), False, 30),
+    # name, credits, price, featured, position, description (what the name does not say)
+    ("100 créditos", 100, Decimal("29.90"), False, 10, "Para experimentar o WhatsApp Oficial."),
+    ("500 créditos", 500, Decimal("119.90"), True, 20, "O mais escolhido por clínicas pequenas."),
+    ("1000 créditos", 1000, Decimal("199.90"), False, 30, "Para clínicas com muitos pacientes."),
 )
 
 
@@ -350,11 +353,11 @@ def _credits(tenant: Tenant, spec: TenantSpec, staff: User, report: SeedReport) 
         from clinicrm.credits.services import credits_add
     except ImportError:
         return
-    for name, amount, price, featured, position in CREDIT_PACKAGES:
+    for name, amount, price, featured, position, description in CREDIT_PACKAGES:
         if not CreditPackage.objects.filter(name=name).exists():
             CreditPackage.objects.create(
                 name=name,
-                description=f"{amount} mensagens de WhatsApp",
+                description=description,
                 credits=amount,
                 price_brl=price,
                 is_featured=featured,
@@ -380,11 +383,29 @@ DEMO_EVOLUTION_NUMBER = "5511999990001"  # the "clinic phone" the fake pairs wit
 DEMO_TEMPLATE_SID = "HX" + "d" * 32
 
 
+@dataclass(frozen=True)
+class DemoTwilioAccount:
+    """Test credentials of the fake Twilio, printed with the demo logins so a clinic can switch
+    its channel to "Oficial" (and back) from the set-up page."""
+
+    account_sid: str
+    auth_token: str
+    sender: str
+
+
+DEMO_TWILIO_ACCOUNTS = {
+    "dra-ana-lima": DemoTwilioAccount(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SENDER),
+    # Any well-formed account is accepted by the demo's fake (--accept-any).
+    "bem-estar": DemoTwilioAccount(
+        "AC" + "be57a200" * 4, "demo0bemestar0twilio0auth0token00", "+5511999990003"
+    ),
+}
+
+
 def _channel(spec: TenantSpec, tenant: Tenant, report: SeedReport) -> None:
     """Written directly, not through the set-up services: those verify against a provider, and
     no fake is running while the seed runs. `demo_channels_provision` completes them at start."""
-    from clinicrm.devtools.fake_twilio import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SENDER
-    from clinicrm.messaging.models import Channel, ChannelStatus
+    from clinicrm.messaging.models import ChannelStatus
 
     provider = DEMO_CHANNELS.get(spec.slug)
     if provider is None or Channel.objects.filter(tenant=tenant).exists():
@@ -461,8 +482,31 @@ def demo_channels_provision(*, public_url: str, fake_urls: dict[str, str]) -> li
                     },
                     timeout=5,
                 ).raise_for_status()
+                fake_twilio_learn_windows(channel=channel, fake_url=twilio_url)
                 lines.append(f"{channel.tenant.name}: WhatsApp oficial (Twilio simulado) pronto")
     return lines
+
+
+def fake_twilio_learn_windows(*, channel: Channel, fake_url: str) -> int:
+    """The seeded history was ingested, never delivered by the fake Twilio, which starts empty:
+    tell it when each contact last wrote, so its 24-hour window is the one the conversation
+    page shows (otherwise it refuses, with 63016, a reply the page says is allowed).
+    Returns how many windows it learned."""
+    threads = Thread.objects.filter(
+        tenant=channel.tenant, last_inbound_at__isnull=False
+    ).values_list("thread_key", "last_inbound_at")
+    for thread_key, last_inbound_at in threads:
+        assert last_inbound_at is not None  # filtered above
+        httpx.post(
+            f"{fake_url}/__control/window",
+            json={
+                "sender": channel.config["sender"],
+                "user": thread_key,
+                "at": last_inbound_at.isoformat(),
+            },
+            timeout=5,
+        ).raise_for_status()
+    return len(threads)
 
 
 # --- WhatsApp history (seed-chat helper) ------------------------------------------------------

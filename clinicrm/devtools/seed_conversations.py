@@ -126,9 +126,10 @@ CHATS: dict[str, tuple[Chat, ...]] = {
         )),
         # Inside the window, answered and read.
         Chat(minutes_ago=50, lines=(
-            L(0, "Oi, Patrícia! Consigo pagar a sessão por PIX?"),
-            L(4, "Oi, {first}! Consegue sim: a chave PIX é financeiro@analima.demo. Depois é só "
-                 "mandar o comprovante por aqui.", out=True, status=DELIVERED),
+            L(0, "Oi, Dra. Ana! Consigo pagar a sessão por PIX?"),
+            L(4, "Oi, {first}! Aqui é a Patrícia, da secretaria. Consegue sim: a chave PIX é "
+                 "financeiro@analima.demo. Depois é só mandar o comprovante por aqui.", out=True,
+              status=DELIVERED),
             L(12, "Pronto, acabei de fazer o PIX 👍"),
         )),
         Chat(who="+5521975310246", days_ago=4, at="14:25", lines=(

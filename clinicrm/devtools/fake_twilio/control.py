@@ -82,7 +82,10 @@ class ControlMixin:
                 s.clock_offset += dt.timedelta(seconds=float(body.get("seconds", 0)))
             return {"now": s.now().isoformat()}
         if action == "window":
-            s.record_inbound(str(body["sender"]), str(body["user"]), "")
+            # `at` (ISO 8601, optional): when the user last wrote, for history the fake did not
+            # see (the demo seed); without it, now.
+            at = dt.datetime.fromisoformat(str(body["at"])) if body.get("at") else None
+            s.record_inbound(str(body["sender"]), str(body["user"]), "", at=at)
             return {"ok": True}
         if action == "flush":
             return {"idle": self.dispatcher.flush(float(body.get("timeout", 10)))}

@@ -220,10 +220,14 @@ class FakeTwilioState:
             last = self.windows.get((digits(sender), digits(user)))
             return last is not None and self.now() - last < WINDOW
 
-    def record_inbound(self, sender: str, user: str, body: str) -> None:
+    def record_inbound(
+        self, sender: str, user: str, body: str, *, at: dt.datetime | None = None
+    ) -> None:
         with self.lock:
             key = (digits(sender), digits(user))
-            self.windows[key] = self.now()
+            moment = at if at is not None else self.now()
+            if key not in self.windows or moment > self.windows[key]:
+                self.windows[key] = moment
             word = body.strip().lower()
             if self.config["advanced_opt_out"] and word in OPT_OUT_WORDS:
                 self.opted_out.add(key)

@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicrm.core.errors import ApplicationError
-from clinicrm.core.models import Membership, Tenant
+from clinicrm.core.models import CLINIC_ROLES, Membership, Tenant
 from clinicrm.core.tenancy import memberships_for_user
 from clinicrm.devtools.simulator.fakes import SimulatorError, Upload, phone_for
 from clinicrm.messaging.models import Channel
@@ -51,10 +51,11 @@ def dev_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def _membership(request: HttpRequest, raw: str) -> Membership:
-    """The chosen clinic among the user's own memberships (default: the current one)."""
-    memberships = list(memberships_for_user(request.user))
+    """The chosen clinic among the user's own memberships (default: the current one), where
+    the user has a role the menu shows the simulator to (owner, admin, secretary)."""
+    memberships = [m for m in memberships_for_user(request.user) if m.role in CLINIC_ROLES]
     if not memberships:
-        raise Http404("Você não faz parte de nenhuma clínica ativa.")
+        raise Http404("Não encontrado.")
     if not raw:
         current = getattr(request, "tenant", None)
         raw = str(current.pk) if current is not None else str(memberships[0].tenant_id)

@@ -29,7 +29,10 @@ from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinicrm.core.models import Role
-from clinicrm.devtools.management.commands.seed_demo import format_logins
+from clinicrm.devtools.management.commands.seed_demo import (
+    format_logins,
+    format_twilio_accounts,
+)
 
 # Demo-only secrets shared by the CRM and the fake providers (never used outside the demo).
 EVOLUTION_DEMO_KEY = "BQYHJGJHJ"  # fake_evolution's default global key (its --apikey)
@@ -330,6 +333,7 @@ class Command(BaseCommand):
             f"Clinicrm rodando em http://{host}:{port}/  (Ctrl-C encerra tudo)",
             *(["Simuladores:", *fakes] if fakes else []),
             format_logins(logins, DEMO_PASSWORD),
+            format_twilio_accounts(),
             "=" * 72,
             "",
         ]

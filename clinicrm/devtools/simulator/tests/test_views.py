@@ -86,6 +86,25 @@ def test_menu_has_the_simulator_entry_for_managers_and_secretaries(
     assert 'href="/simulador/"' not in html
 
 
+def test_reachable_only_by_the_roles_the_menu_shows_it_to(
+    tenant, evolution, fake_evolution, member_factory
+):
+    for role, expected in (
+        (Role.OWNER, 200),
+        (Role.ADMIN, 200),
+        (Role.SECRETARY, 200),
+        (Role.PROFESSIONAL, 404),
+    ):
+        client = Client()
+        client.force_login(member_factory(role))
+        assert _home(client).status_code == expected, role
+        if expected == 404:
+            assert client.get(reverse("devtools:simulator_conversation")).status_code == 404
+            assert _send(client, tenant, texto="oi").status_code == 404
+            assert client.post(reverse("devtools:simulator_read")).status_code == 404
+    assert not fake_evolution.state.messages
+
+
 def test_without_active_channel_shows_empty_state(owner_client, tenant):
     html = _home(owner_client, numero=PATIENT).content.decode()
     assert "ainda não tem um canal de WhatsApp ativo" in html
