@@ -23,6 +23,7 @@ COLUMNS = (
     "Saldo após",
     "Valor (R$)",
     "Motivo",
+    "Observação",
     "Conversa",
 )
 TOTAL_COLUMNS = ("Totais", "Produto", "Entradas", "Saídas", "Líquido", "Valor (R$)")
@@ -38,6 +39,7 @@ def _row_values(row: StatementRow) -> list[Any]:
         row.balance_after,
         row.value,
         row.reason,
+        row.detail,
         row.link_label,
     ]
 
@@ -85,7 +87,7 @@ def statement_xlsx(rows: Iterable[StatementRow], totals: list[ProductTotals]) ->
     for total in totals:
         sheet.append(_total_values(total))
         sheet.cell(sheet.max_row, 6).number_format = "#,##0.00"
-    for letter, width in zip("ABCDEFGH", (17, 22, 12, 11, 11, 11, 60, 32), strict=True):
+    for letter, width in zip("ABCDEFGHI", (17, 22, 12, 11, 11, 11, 60, 40, 32), strict=True):
         sheet.column_dimensions[letter].width = width
     out = io.BytesIO()
     workbook.save(out)

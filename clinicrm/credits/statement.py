@@ -123,6 +123,7 @@ class StatementRow:
     balance_after: int
     value: Decimal | None  # money paid (+) or given back (-), when the row moved money
     reason: str
+    detail: str = ""  # the ledger's note, when it says more than the reason
     link_url: str = ""
     link_label: str = ""
 
@@ -200,16 +201,27 @@ def _purchase_value(tx: CreditTransaction) -> Decimal | None:
     return None
 
 
+def _whatsapp_reason(tx: CreditTransaction, ref: MessageRef | None) -> tuple[str, str]:
+    """(why, in plain pt-BR; the ledger's own note when it adds to that, else "")."""
+    kind = TransactionKind(tx.kind)
+    note = tx.note or ""
+    if kind == TransactionKind.PURCHASE and tx.purchase is not None:
+        return f"Compra PIX do pacote {tx.purchase.package_name}", ""
+    if kind == TransactionKind.REFUND:
+        # The note records the evidence that proved the send failed; the reason says what it
+        # means for the clinic, with the failure as the conversation page showed it.
+        failure = ref.failure.rstrip(".") if ref is not None and ref.failure else ""
+        reason = _WHATSAPP_REASONS[kind] + (f" ({failure})" if failure else "")
+        return reason, note
+    if kind in (TransactionKind.TOPUP_MANUAL, TransactionKind.ADJUSTMENT) and note:
+        if tx.purchase is not None:  # the reversal of a refunded payment names it
+            return note, ""
+        return f"{_WHATSAPP_REASONS[kind]}: {note}", ""
+    return note or _WHATSAPP_REASONS[kind], ""
+
+
 def _whatsapp_row(tx: CreditTransaction, ref: MessageRef | None) -> StatementRow:
-    reason = tx.note or _WHATSAPP_REASONS[TransactionKind(tx.kind)]
-    if tx.kind == TransactionKind.PURCHASE and tx.purchase is not None:
-        reason = f"Compra PIX do pacote {tx.purchase.package_name}"
-    elif tx.kind == TransactionKind.TOPUP_MANUAL and tx.note:
-        reason = f"Recarga feita pela equipe Clinicrm: {tx.note}"
-    elif tx.kind == TransactionKind.ADJUSTMENT and tx.note and tx.purchase is None:
-        reason = f"Ajuste feito pela equipe Clinicrm: {tx.note}"
-    elif tx.kind == TransactionKind.REFUND and ref is not None and ref.failure:
-        reason = f"{reason} ({ref.failure.rstrip('.')})"
+    reason, detail = _whatsapp_reason(tx, ref)
     return StatementRow(
         created_at=tx.created_at,
         product=WHATSAPP_LABEL,
@@ -218,6 +230,7 @@ def _whatsapp_row(tx: CreditTransaction, ref: MessageRef | None) -> StatementRow
         balance_after=tx.balance_after,
         value=_purchase_value(tx),
         reason=reason,
+        detail=detail,
         link_url=ref.url if ref else "",
         link_label=ref.label if ref else "",
     )

@@ -25,8 +25,12 @@ from clinicrm.devtools.fake_evolution.testing import (  # noqa: F401
 from clinicrm.integrations.evolution.tests.helpers import make_channel as evolution_channel
 from clinicrm.messaging.models import Provider
 from clinicrm.messaging.providers import SendResult, StatusUpdate
-from clinicrm.messaging.services import message_ingest, message_send, message_status_apply
-from clinicrm.messaging.services.outbox import message_send_perform
+from clinicrm.messaging.services import (
+    message_ingest,
+    message_send,
+    message_send_perform,
+    message_status_apply,
+)
 from clinicrm.messaging.tests.factories import AdapterScope, inbound_text, make_channel
 from conftest import make_user
 from tests.e2e.helpers import login

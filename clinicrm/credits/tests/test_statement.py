@@ -18,8 +18,12 @@ from clinicrm.credits.services import addon_credits_add, addon_credits_consume, 
 from clinicrm.credits.statement import StatementFilters, statement_page, statement_totals
 from clinicrm.messaging.models import Provider
 from clinicrm.messaging.providers import SendResult, StatusUpdate
-from clinicrm.messaging.services import message_ingest, message_send, message_status_apply
-from clinicrm.messaging.services.outbox import message_send_perform
+from clinicrm.messaging.services import (
+    message_ingest,
+    message_send,
+    message_send_perform,
+    message_status_apply,
+)
 from clinicrm.messaging.tests.factories import AdapterScope, inbound_text, make_channel
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +101,8 @@ def test_statement_lists_every_movement_with_its_reason(
     assert (
         "Mensagem não entregue: reembolsada (A janela de 24 horas do WhatsApp está fechada" in html
     )
+    # ... and keeps the ledger's note of the evidence that proved it failed.
+    assert "Estorno. Evidência:" in html and "63016" in html
     assert "Recarga feita pela equipe Clinicrm: Cortesia" in html
     assert "Estorno do pagamento PIX: Inicial" in html and "-R$ 29,90" in html
     assert "Pacote SMS" in html and "Add-on sms" in html

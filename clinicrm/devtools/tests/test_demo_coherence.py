@@ -15,8 +15,7 @@ from clinicrm.devtools.fake_twilio.server import FakeTwilioServer
 from clinicrm.devtools.management.commands.seed_demo import format_twilio_accounts
 from clinicrm.devtools.seed import DEMO_TWILIO_ACCOUNTS, demo_channels_provision
 from clinicrm.messaging.models import Direction, Message, MessageStatus, Thread
-from clinicrm.messaging.services import message_send
-from clinicrm.messaging.services.outbox import message_send_perform
+from clinicrm.messaging.services import message_send, message_send_perform
 from clinicrm.messaging.services.templates import thread_window_state
 
 pytestmark = pytest.mark.django_db
