@@ -60,7 +60,7 @@ FRIENDLY: dict[str, str] = {
         "Modelos aprovados só podem ser enviados pelo WhatsApp Oficial."
     ),
     ErrorCode.UNCONFIRMED: (
-        "Não foi possível confirmar o envio com o provedor. A mensagem não foi cobrada."
+        "O provedor não recebeu esta mensagem: ela não foi enviada. O crédito foi devolvido."
     ),
     ErrorCode.UNKNOWN: "Não foi possível enviar a mensagem. Tente novamente.",
 }

@@ -97,7 +97,7 @@ def test_absent_is_proof_only_after_the_deadline(tenant, owner, adapters, channe
     assert message.status == MessageStatus.FAILED and message.settled_by == Evidence.LISTING
     assert _balance(tenant) == FUNDS
     [note] = _refund_notes(message)
-    assert "lista de mensagens do provedor" in note and "não existe" in note
+    assert "lista de mensagens do provedor" in note and "não tem esta mensagem" in note
 
 
 def test_unreachable_provider_keeps_it_in_doubt_and_backs_off(
