@@ -42,10 +42,12 @@ def messages_matching(*, tenant: Tenant, query: str) -> QuerySet[Message]:
     return Message.objects.filter(search_q(terms), tenant=tenant)
 
 
-def thread_search_filter(*, tenant: Tenant, qs: QuerySet[Thread], query: str) -> QuerySet[Thread]:
+def thread_search_filter(
+    *, tenant: Tenant, qs: QuerySet[Thread], query: str, message_text: bool = True
+) -> QuerySet[Thread]:
     """`qs` (threads of `tenant`) narrowed to those matching `query`: the contact's or the
-    linked patient's name, the number (a phone-shaped query of 4+ digits), or the text of one of
-    the MESSAGE_MATCHES most recent messages that contain the query. Accent- and
+    linked patient's name, the number (a phone-shaped query of 4+ digits), or (`message_text`)
+    the text of one of the MESSAGE_MATCHES most recent messages that contain it. Accent- and
     case-insensitive, `%`/`_` literal; an empty query leaves `qs` as it is, a query of invisible
     characters matches nothing. Ordering, filters and pagination stay the caller's.
 
@@ -67,7 +69,7 @@ def thread_search_filter(*, tenant: Tenant, qs: QuerySet[Thread], query: str) ->
     digits = search_digits(query)
     if len(digits) >= NUMBER_DIGITS_MIN:
         parts.append(threads.filter(search_text__contains=digits).values("pk"))
-    if _message_terms(query):
+    if message_text and _message_terms(query):
         recent = messages_matching(tenant=tenant, query=query).order_by("-created_at", "-id")
         keys = recent.values("thread_key")[:MESSAGE_MATCHES]
         parts.append(threads.filter(thread_key__in=keys).values("pk"))

@@ -4,7 +4,9 @@ Each group reuses its own app's search (`people.selectors`, `messaging.selectors
 accent- and case-insensitive matching on the trigram-indexed `search_text` columns, the same
 dispatch of digits to phones/CPF. A group shows its first few hits and links to the full list;
 nothing is counted (a COUNT of a frequent word is the slow part of a search). Professionals are
-listed only for the roles that may open their pages.
+listed only for the roles that may open their pages. Conversations are found by name and number;
+what was written in them is the messages group (as WhatsApp does), which also spares the search
+reading the matching messages twice.
 """
 
 import datetime as dt
@@ -128,7 +130,7 @@ def _professionals(tenant: Tenant, query: str) -> SearchGroup:
 
 def _threads(tenant: Tenant, query: str) -> SearchGroup:
     qs: QuerySet[Thread] = Thread.objects.filter(tenant=tenant).select_related("patient")
-    qs = thread_search_filter(tenant=tenant, qs=qs, query=query)
+    qs = thread_search_filter(tenant=tenant, qs=qs, query=query, message_text=False)
     items = [
         SearchItem(
             id=t.pk,

@@ -26,7 +26,8 @@ def test_api_search_grouped_json(api, clinic, other_clinic):
     assert body["query"] == "JOAO"
     assert [p["title"] for p in body["patients"]] == ["João Araújo Dias", "João Arquivado"]
     assert [p["title"] for p in body["professionals"]] == ["Dr. João Sérgio"]
-    assert {t["title"] for t in body["threads"]} == {"Bia", "João Araújo Dias"}
+    assert [t["title"] for t in body["threads"]] == ["João Araújo Dias"]
+    assert [m["title"] for m in body["messages"]] == ["Bia", "João Araújo Dias"]
     message = body["messages"][0]
     start, end = message["highlights"][0]
     assert message["snippet"][start:end] == "JOÃO"

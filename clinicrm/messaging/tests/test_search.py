@@ -102,6 +102,10 @@ def test_filter_composes_with_the_callers_queryset(inbox, tenant):
     qs = Thread.objects.filter(tenant=tenant, unread_count__gt=0).order_by("thread_key")
     matched = thread_search_filter(tenant=tenant, qs=qs, query="sessao")
     assert [t.thread_key for t in matched] == ["+5521988881234"]
+    # Names and numbers only (the global search lists message hits apart).
+    assert not thread_search_filter(tenant=tenant, qs=qs, query="sessao", message_text=False)
+    by_name = thread_search_filter(tenant=tenant, qs=qs, query="ana p", message_text=False)
+    assert [t.thread_key for t in by_name] == ["+5521988881234"]
     assert thread_search_filter(tenant=tenant, qs=qs, query="  ") is qs
 
 
