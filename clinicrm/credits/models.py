@@ -217,7 +217,8 @@ class TransactionKind(models.TextChoices):
     PURCHASE = "purchase", "Compra"
     USAGE = "usage", "Uso"
     TOPUP_MANUAL = "topup_manual", "Recarga manual"
-    REFUND = "refund", "Estorno"
+    # A message's credit given back; "estorno" is reserved for a payment Asaas returned.
+    REFUND = "refund", "Reembolso"
     ADJUSTMENT = "adjustment", "Ajuste"
 
 

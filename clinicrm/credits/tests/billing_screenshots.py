@@ -37,6 +37,7 @@ def seed(evolution_url: str) -> str:
         credits_deduct,
         credits_refund,
     )
+    from clinicrm.credits.services._notify import staff_notify
     from clinicrm.devtools.seed import DEMO_PASSWORD, seed_demo
     from clinicrm.messaging.models import Channel, Direction, Message, MessageStatus
 
@@ -63,6 +64,14 @@ def seed(evolution_url: str) -> str:
         tenant=solo, addon_type="sms", amount=100, price_cents=1990, description="Pacote SMS 100"
     )
     addon_credits_consume(tenant=solo, addon_type="sms")
+    # A notice for the staff (what a refund of already-used credits raises).
+    staff_notify(
+        tenant=solo,
+        kind="credits.refund_review",
+        title="Estorno com créditos já consumidos",
+        body="Uma compra de 500 créditos foi estornada, mas 37 créditos já tinham sido usados.",
+        url="/saas/addons/topup-whatsapp",
+    )
     clinic = Tenant.objects.get(slug="bem-estar")
     channel = Channel.objects.get(tenant=clinic)
     channel.config = {**channel.config, "server_url": evolution_url}
