@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
 
 from clinicrm.agenda import selectors, services
+from clinicrm.agenda.extensions import appointment_badges_attach
 from clinicrm.agenda.forms import AppointmentForm, AvailabilityRuleForm
 from clinicrm.agenda.models import Appointment, AppointmentStatus, AvailabilityRule
 from clinicrm.core.errors import ApplicationError
@@ -93,6 +94,10 @@ def day_view(request: HttpRequest) -> HttpResponse:
         professionals=professionals,
         now=timezone.now(),
     )
+    appointment_badges_attach(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        appointments=[a for column in columns for a in column.appointments],
+    )
     context = {
         "day": day,
         "today": today,
@@ -115,6 +120,10 @@ def _render_week(request: HttpRequest, professional: Professional) -> HttpRespon
         start=start,
         today=today,
         now=timezone.now(),
+    )
+    appointment_badges_attach(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        appointments=[a for column in columns for a in column.appointments],
     )
     context = {
         "professional": professional,
@@ -368,6 +377,7 @@ def appointment_status_view(request: HttpRequest, appointment_id: int) -> HttpRe
     except ApplicationError as exc:
         error = exc.message
     if request.htmx:  # type: ignore[attr-defined]
+        appointment_badges_attach(tenant=appointment.tenant, appointments=[appointment])
         return render(
             request,
             "agenda/partials/appointment_card.html",

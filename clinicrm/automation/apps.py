@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class AutomationConfig(AppConfig):
     name = "clinicrm.automation"
     label = "automation"
+
+    def ready(self) -> None:
+        # Messaging and the agenda sit below this app: they define the registries, we register.
+        from clinicrm.agenda.extensions import appointment_badge_provider_register
+        from clinicrm.automation.inbound import INBOUND_HOOKS
+        from clinicrm.automation.reminder_state import reminder_badges
+        from clinicrm.automation.services.optout import optout_send_check, optout_send_guard
+        from clinicrm.messaging.hooks import (
+            inbound_hook_register,
+            send_check_register,
+            send_guard_register,
+        )
+
+        for hook in INBOUND_HOOKS:  # in this order: opt-out, confirm by reply, auto-reply
+            inbound_hook_register(hook)
+        send_check_register(optout_send_check)
+        send_guard_register(optout_send_guard)
+        appointment_badge_provider_register(reminder_badges)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("clinicrm.integrations.urls")),
     path("", include("clinicrm.credits.urls")),
     path("", include("clinicrm.messaging.urls")),
+    path("", include("clinicrm.automation.urls")),
     path("", include("clinicrm.search.urls")),
     path("", include("clinicrm.saas.urls")),
     path("", include("clinicrm.devtools.urls")),

@@ -30,6 +30,7 @@ CLINIC_MENU: tuple[MenuItem, ...] = (
     MenuItem("Créditos WhatsApp", "credits:page", "◎", frozenset({Role.OWNER, Role.ADMIN})),
     MenuItem("Extrato", "credits:statement", "≣", frozenset({Role.OWNER, Role.ADMIN})),
     MenuItem("WhatsApp", "messaging:channel_chooser", "☏", frozenset({Role.OWNER, Role.ADMIN})),
+    MenuItem("Automação", "automation:reminders", "⟳", CLINIC_ROLES),
     MenuItem("Membros", "core:member_list", "♟", frozenset({Role.OWNER, Role.ADMIN})),
     # The simulator's views answer 404 to the other roles and in production, like this item.
     MenuItem("Simulador WhatsApp", "devtools:simulator", "▣", CLINIC_ROLES, dev_only=True),

@@ -43,6 +43,30 @@ def tenant_create(*, name: str, slug: str, cpf_cnpj: str | None = None) -> Tenan
 
 
 @transaction.atomic
+def tenant_state_set(
+    *, tenant: Tenant, state: str, actor: Any = None, ip: str | None = None
+) -> Tenant:
+    """The state (UF) whose holidays count for the clinic (`core.holidays`); "" = none."""
+    from clinicrm.core.holidays import STATE_CODES
+
+    state = (state or "").strip().upper()
+    if state and state not in STATE_CODES:
+        raise ApplicationError("Estado inválido.", field="state")
+    if tenant.state != state:
+        Tenant.objects.filter(pk=tenant.pk).update(state=state)
+        tenant.state = state
+        audit_log_record(
+            action="tenant.update",
+            user=actor,
+            tenant=tenant,
+            obj=tenant,
+            ip=ip,
+            details={"fields": ["state"]},
+        )
+    return tenant
+
+
+@transaction.atomic
 def membership_create(
     *, tenant: Tenant, user: User, role: str, actor: Any = None, ip: str | None = None
 ) -> Membership:
