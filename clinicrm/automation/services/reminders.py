@@ -2,8 +2,8 @@
 
 The periodic job (`reminders_enqueue_due`, every few minutes) finds the appointments entering
 each window and, in ONE transaction, inserts a `ReminderLog` row per due reminder (status
-queued; `INSERT .. ON CONFLICT DO NOTHING` on the UNIQUE (appointment, window, start)) and
-enqueues the send tasks for the rows it inserted. The unique row is the claim: a second
+queued; one `INSERT .. SELECT .. ON CONFLICT DO NOTHING RETURNING id` per window on the UNIQUE
+(appointment, window, start)) and enqueues the send tasks of exactly the rows it inserted. The unique row is the claim: a second
 scheduler, a restart or an overlapping run inserts nothing for a reminder that already has its
 row, so it cannot be sent twice.
 
@@ -20,8 +20,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -53,7 +52,6 @@ from clinicrm.messaging.services.templates import channel_templates
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
-INSERT_BATCH = 2000
 STALE_AFTER = dt.timedelta(minutes=10)
 
 
@@ -120,54 +118,69 @@ def reminder_settings_save(
 
 
 # --- the job -------------------------------------------------------------------------------------
-def _due(window: str, now: dt.datetime) -> Any:
-    lead, lower = WINDOWS[window]
+def _claim_sql(window: str) -> str:
+    """INSERT .. SELECT of the due reminders of `window`, `ON CONFLICT DO NOTHING RETURNING id`:
+    one statement computes, inserts and returns exactly the rows this run claimed."""
+    qn = connection.ops.quote_name
+    log, appointment = ReminderLog._meta, Appointment._meta
+    settings_table = ReminderSettings._meta.db_table
     flag = "enabled_24h" if window == ReminderWindow.H24 else "enabled_2h"
-    enabled = ReminderSettings.objects.filter(**{flag: True}).values("tenant_id")
-    done = ReminderLog.objects.filter(
-        appointment_id=OuterRef("pk"), window=window, appointment_starts_at=OuterRef("starts_at")
-    )
-    return (
-        Appointment.objects.filter(
-            starts_at__gt=now + lower,
-            starts_at__lte=now + lead,
-            status__in=ACTIVE_STATUSES,
-            tenant_id__in=enabled,
+    columns = ", ".join(
+        qn(c)
+        for c in (
+            "tenant_id",
+            "appointment_id",
+            "window",
+            "appointment_starts_at",
+            "status",
+            "reason",
+            "thread_key",
+            "used_template",
+            "answer",
+            "created_at",
+            "updated_at",
         )
-        .exclude(Exists(done))
-        .values_list("pk", "tenant_id", "starts_at")
+    )
+    statuses = ", ".join("%s" for _ in ACTIVE_STATUSES)
+    return (
+        f"INSERT INTO {qn(log.db_table)} ({columns}) "
+        f"SELECT a.tenant_id, a.id, %s, a.starts_at, %s, '', '', %s, '', %s, %s "
+        f"FROM {qn(appointment.db_table)} a "
+        f"WHERE a.starts_at > %s AND a.starts_at <= %s AND a.status IN ({statuses}) "
+        f"AND a.tenant_id IN (SELECT s.tenant_id FROM {qn(settings_table)} s WHERE s.{qn(flag)}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {qn(log.db_table)} l WHERE l.appointment_id = a.id "
+        f"AND l.{qn('window')} = %s AND l.appointment_starts_at = a.starts_at) "
+        f"ON CONFLICT (appointment_id, {qn('window')}, appointment_starts_at) DO NOTHING "
+        "RETURNING id"
     )
 
 
 def reminders_enqueue_due(*, now: dt.datetime | None = None) -> int:
-    """The job: claim every due reminder (one row each) and enqueue their sends; returns how
-    many reminders this run claimed."""
+    """The job: claim every due reminder (one row each) and enqueue their sends, in one
+    transaction; returns how many reminders this run claimed."""
     now = now or timezone.now()
-    claimed = 0
-    with transaction.atomic():
-        for window in WINDOWS:
-            rows = [
-                ReminderLog(
-                    tenant_id=tenant_id,
-                    appointment_id=pk,
-                    window=window,
-                    appointment_starts_at=starts_at,
-                    status=ReminderStatus.QUEUED,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for pk, tenant_id, starts_at in _due(window, now)
-            ]
-            ReminderLog.objects.bulk_create(rows, ignore_conflicts=True, batch_size=INSERT_BATCH)
-        # The rows this run inserted (a concurrent run's rows carry its own `now`).
-        ids = list(
-            ReminderLog.objects.filter(status=ReminderStatus.QUEUED, created_at=now)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        _enqueue(ids)
-        claimed = len(ids)
-    return claimed
+    ids: list[int] = []
+    # Raw SQL: datetimes are adapted as the ORM would (SQLite stores UTC text).
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), connection.cursor() as cursor:
+        for window, (lead, lower) in WINDOWS.items():
+            cursor.execute(
+                _claim_sql(window),
+                [
+                    window,
+                    ReminderStatus.QUEUED,
+                    False,
+                    adapt(now),
+                    adapt(now),
+                    adapt(now + lower),
+                    adapt(now + lead),
+                    *ACTIVE_STATUSES,
+                    window,
+                ],
+            )
+            ids.extend(row[0] for row in cursor.fetchall())
+        _enqueue(sorted(ids))
+    return len(ids)
 
 
 def _enqueue(ids: list[int]) -> None:

@@ -11,7 +11,8 @@ from clinicrm.core.models import Tenant
 from clinicrm.messaging.models import Channel, Message
 from clinicrm.messaging.services import message_ingest
 from clinicrm.messaging.tests.factories import inbound_text
-from clinicrm.people.models import ContactPhone, EntityType, Patient, Professional
+from clinicrm.people.models import Patient, Professional
+from clinicrm.people.services import contact_phone_add
 
 _seq = itertools.count(1)
 
@@ -25,14 +26,7 @@ def patient_with_whatsapp(
 ) -> tuple[Patient, str]:
     patient = Patient.objects.create(tenant=tenant, full_name=name)
     number = number or new_number()
-    ContactPhone.objects.create(
-        tenant=tenant,
-        entity_type=EntityType.PATIENT,
-        entity_id=patient.pk,
-        number_e164=number,
-        is_primary=True,
-        whatsapp_linked=linked,
-    )
+    contact_phone_add(entity=patient, actor=None, number=number, whatsapp_linked=linked)
     return patient, number
 
 
