@@ -151,6 +151,7 @@ def _send_template(request: HttpRequest, thread: Thread) -> HttpResponse:
             thread_key=thread.thread_key,
             content_sid=sid,
             values=ordered,
+            confirmed=request.POST.get("confirmed") == "1",
         )
     except ApplicationError as exc:
         context = _thread_context(request, thread, template_sid=sid, template_values=values)
@@ -179,6 +180,8 @@ def thread_send(request: HttpRequest, thread_key: str) -> HttpResponse:
     text = request.POST.get("text", "")
     upload = request.FILES.get("media")
     voice = request.POST.get("voice") == "1"
+    # A send check asked for it (e.g. the contact opted out, LGPD): the person confirmed.
+    confirmed = request.POST.get("confirmed") == "1"
     context = _thread_context(request, thread)
     try:
         if upload is not None:
@@ -190,6 +193,7 @@ def thread_send(request: HttpRequest, thread_key: str) -> HttpResponse:
                 upload=upload,
                 caption=text,
                 voice=voice,
+                confirmed=confirmed,
             )
         else:
             message_send(
@@ -197,6 +201,7 @@ def thread_send(request: HttpRequest, thread_key: str) -> HttpResponse:
                 actor=request.user,  # type: ignore[arg-type]  # tenant_required: authenticated
                 thread_key=thread.thread_key,
                 text=text,
+                confirmed=confirmed,
             )
     except ApplicationError as exc:
         context.update({"error": exc.message, "error_field": exc.field, "text": text})

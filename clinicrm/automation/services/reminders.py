@@ -3,9 +3,9 @@
 The periodic job (`reminders_enqueue_due`, every few minutes) finds the appointments entering
 each window and, in ONE transaction, inserts a `ReminderLog` row per due reminder (status
 queued; one `INSERT .. SELECT .. ON CONFLICT DO NOTHING RETURNING id` per window on the UNIQUE
-(appointment, window, start)) and enqueues the send tasks of exactly the rows it inserted. The unique row is the claim: a second
-scheduler, a restart or an overlapping run inserts nothing for a reminder that already has its
-row, so it cannot be sent twice.
+(appointment, window, start)) and enqueues the send tasks of exactly the rows it inserted. The
+unique row is the claim: a second scheduler, a restart or an overlapping run inserts nothing
+for a reminder that already has its row, so it cannot be sent twice.
 
 A send task (`reminders_send_batch`) takes its rows under a row lock (`SKIP LOCKED`), re-checks
 each one (the appointment may have been cancelled or moved, the patient may have opted out
@@ -142,8 +142,9 @@ def _claim_sql(window: str) -> str:
         )
     )
     statuses = ", ".join("%s" for _ in ACTIVE_STATUSES)
+    # Identifiers from model metadata, clauses from code; every value is a parameter.
     return (
-        f"INSERT INTO {qn(log.db_table)} ({columns}) "
+        f"INSERT INTO {qn(log.db_table)} ({columns}) "  # noqa: S608
         f"SELECT a.tenant_id, a.id, %s, a.starts_at, %s, '', '', %s, '', %s, %s "
         f"FROM {qn(appointment.db_table)} a "
         f"WHERE a.starts_at > %s AND a.starts_at <= %s AND a.status IN ({statuses}) "

@@ -2,6 +2,7 @@
 the cooldown's boundaries, and who never gets one. Every decision is logged."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -27,12 +28,12 @@ WEEKDAY_HOURS = [
 MESSAGE = "Estamos fechados. {clinica} volta {proxima_abertura}."
 
 
-def sp(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SAO_PAULO)
+def sp(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SAO_PAULO)
 
 
 def _settings(tenant, owner, **overrides) -> AutoReplySettings:
-    values = {
+    values: dict[str, Any] = {
         "enabled": True,
         "message": MESSAGE,
         "mode": ScheduleMode.BUSINESS_HOURS,
@@ -156,6 +157,7 @@ def test_window_mode(tenant, owner, adapters, at, expected):
     log = _decide(channel, at)
     assert _outcome(log) == expected
     if expected == "sent":
+        assert log.reply_message is not None
         assert log.reply_message.body.endswith("volta terça-feira, 05/01 às 00:00.")
 
 

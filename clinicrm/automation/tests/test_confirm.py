@@ -70,7 +70,7 @@ def test_a_yes_confirms(tenant, owner, reminded, text):
     assert audit.user is None and audit.details["to"] == "confirmed"
     # The agenda card says so.
     appointment_badges_attach(tenant=tenant, appointments=[appointment])
-    assert [b.code for b in appointment.badges] == ["confirmed"]  # type: ignore[attr-defined]
+    assert [b.code for b in appointment.badges] == ["confirmed"]
 
 
 @pytest.mark.parametrize("text", ["2", "Não", "cancelar", "Cancelar, por favor"])

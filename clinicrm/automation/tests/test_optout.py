@@ -66,9 +66,11 @@ def test_no_automated_message_after_opt_out_not_even_a_queued_one(tenant, adapte
     assert credits_balance_get(tenant=tenant).balance == 3  # the acknowledgement costs one
 
     # The reminder queued before the opt-out is failed, not sent, and refunded.
-    assert message_send_perform(message_id=queued.message.pk) == "refused"
-    queued.message.refresh_from_db()
-    assert (queued.message.status, queued.message.error_code) == (MessageStatus.FAILED, "opted_out")
+    reminder = queued.message
+    assert reminder is not None
+    assert message_send_perform(message_id=reminder.pk) == "refused"
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.error_code) == (MessageStatus.FAILED, "opted_out")
     assert credits_balance_get(tenant=tenant).balance == 4
     # The acknowledgement itself goes.
     assert message_send_perform(message_id=ack.pk) == "ok"
@@ -167,7 +169,7 @@ def test_keywords_system_ones_are_seeded_and_custom_ones_validated(tenant, owner
     patient_writes(make_channel(tenant), new_number(), "Chega de mensagem")
     assert OptOut.objects.filter(keyword="chega").exists()
     with pytest.raises(ApplicationError, match="do sistema"):
-        optout_keyword_delete(keyword=system.first(), actor=owner)
+        optout_keyword_delete(keyword=system.order_by("pk")[0], actor=owner)
     optout_keyword_delete(keyword=custom, actor=owner)
     assert not OptOutKeyword.objects.filter(keyword="chega").exists()
 
@@ -182,3 +184,26 @@ def test_media_and_our_own_messages_are_never_opt_outs(tenant, adapters):
         inbound=inbound_text(jid="5511988887777@s.whatsapp.net", body="pare", from_me=True),
     )
     assert not OptOut.objects.exists()
+
+
+def test_the_send_box_asks_to_confirm_a_message_to_an_opted_out_number(tenant, owner, adapters):
+    from django.test import Client
+    from django.urls import reverse
+
+    channel = make_channel(tenant)
+    number = new_number()
+    patient_writes(channel, number, "sair")
+    client = Client()
+    client.force_login(owner)
+    url = reverse("messaging:thread_send", kwargs={"thread_key": number})
+    resp = client.post(url, {"text": "Bom dia, podemos conversar?"}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "pediu para não receber mensagens (LGPD)" in html
+    assert 'name="confirmed" value="1"' in html and "Bom dia, podemos conversar?" in html
+    assert not [m for m in automated(tenant) if m.sent_by_id]
+    resp = client.post(
+        url, {"text": "Bom dia, podemos conversar?", "confirmed": "1"}, HTTP_HX_REQUEST="true"
+    )
+    assert resp.status_code == 200
+    assert AuditLog.objects.filter(action="optout.manual_send_confirmed", user=owner).count() == 1

@@ -69,7 +69,7 @@ def test_keyword_add_delete_and_system_ones_stay(tenant, owner_client):
     )
     assert resp.status_code == 302
     custom = OptOutKeyword.objects.get(keyword="chega")
-    system = OptOutKeyword.objects.filter(is_system=True).first()
+    system = OptOutKeyword.objects.filter(is_system=True).order_by("pk")[0]
     resp = owner_client.post(reverse("automation:keyword_delete", args=[system.pk]), follow=True)
     assert "não podem ser excluídas" in resp.content.decode()
     owner_client.post(reverse("automation:keyword_delete", args=[custom.pk]))

@@ -139,12 +139,15 @@ def message_send_template(
     thread_key: str,
     content_sid: str,
     values: Sequence[str],
+    confirmed: bool = False,
 ) -> Message:
     """Send an approved template (allowed any time, inside or outside the 24-hour window)."""
     template = template_ref_build(
         channel=channel_active_for(tenant=tenant), content_sid=content_sid, values=values
     )
-    return message_send(tenant=tenant, actor=actor, thread_key=thread_key, template=template)
+    return message_send(
+        tenant=tenant, actor=actor, thread_key=thread_key, template=template, confirmed=confirmed
+    )
 
 
 # --- the 24-hour window ---------------------------------------------------------------------------

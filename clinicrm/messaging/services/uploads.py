@@ -197,6 +197,7 @@ def message_send_upload(
     upload: UploadedFile,
     caption: str = "",
     voice: bool = False,
+    confirmed: bool = False,
 ) -> Message:
     """Validate, store and queue one file (image/audio/voice/video/document) with its caption.
 
@@ -219,7 +220,9 @@ def message_send_upload(
         caption=caption.strip(),
     )
     try:
-        return message_send(tenant=tenant, actor=actor, thread_key=thread_key, media=media)
+        return message_send(
+            tenant=tenant, actor=actor, thread_key=thread_key, media=media, confirmed=confirmed
+        )
     except Exception:
         # The send was refused and rolled back: the file must not outlive it.
         default_storage.delete(path)
