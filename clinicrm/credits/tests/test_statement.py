@@ -102,7 +102,7 @@ def test_statement_lists_every_movement_with_its_reason(
         "Mensagem não entregue: reembolsada (A janela de 24 horas do WhatsApp está fechada" in html
     )
     # ... and keeps the ledger's note of the evidence that proved it failed.
-    assert "Estorno — evidência: aviso de status do provedor" in html and "63016" in html
+    assert "Reembolso — evidência: aviso de status do provedor" in html and "63016" in html
     assert "Recarga feita pela equipe Clinicrm: Cortesia" in html
     assert "Estorno do pagamento PIX: Inicial" in html and "-R$ 29,90" in html
     assert "Pacote SMS" in html and "Add-on sms" in html

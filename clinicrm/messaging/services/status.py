@@ -58,8 +58,8 @@ def refund_note(*, evidence: str, error_code: str) -> str:
     """The ledger note of a refund: which evidence proved the send failed (pt-BR, no data)."""
     label = Evidence(evidence).label if evidence in Evidence.values else "provedor"
     if error_code == ErrorCode.UNCONFIRMED:
-        return f"Estorno — evidência: {label}, que não tem esta mensagem após o prazo."
-    return f"Estorno — evidência: {label} (código {error_code or 'desconhecido'})."
+        return f"Reembolso — evidência: {label}, que não tem esta mensagem após o prazo."
+    return f"Reembolso — evidência: {label} (código {error_code or 'desconhecido'})."
 
 
 def message_status_advance(
