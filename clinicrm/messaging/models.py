@@ -328,6 +328,11 @@ class Message(SearchIndexed, TenantModel):
         return self.doubt_since is not None and self.status == MessageStatus.PENDING
 
     @property
+    def status_label(self) -> str:
+        """The status as staff read it wherever a message's status is shown (pt-BR)."""
+        return "verificando entrega" if self.in_doubt else self.get_status_display()
+
+    @property
     def is_read(self) -> bool:
         return self.status in (MessageStatus.READ, MessageStatus.PLAYED)
 

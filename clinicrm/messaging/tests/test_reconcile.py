@@ -300,6 +300,7 @@ def test_staff_see_verificando_entrega_while_in_doubt(
     message, adapter = _in_doubt(tenant, owner, adapters, channel)
     ticks = render_to_string("messaging/_ticks.html", {"m": message})
     assert "verificando entrega" in ticks and "tick-doubt" in ticks
+    assert message.status_label == "verificando entrega"  # e.g. the reminders log shows it
     page = owner_client.get(reverse("messaging:thread", kwargs={"thread_key": PHONE}))
     assert "verificando entrega" in page.content.decode()
     adapter.known["SM11"] = _listed("SM11", at=message.send_attempted_at, status="sent")
@@ -308,3 +309,4 @@ def test_staff_see_verificando_entrega_while_in_doubt(
     message.refresh_from_db()
     ticks = render_to_string("messaging/_ticks.html", {"m": message})
     assert "verificando" not in ticks and "✓" in ticks
+    assert message.status_label == "Enviada"
