@@ -1,4 +1,4 @@
-"""Data for the inbox and search benchmarks (issue 9): 10 tenants, 200,000 threads and
+"""Data for the inbox and search benchmarks: 10 tenants, 200,000 threads and
 1,000,000 messages on PostgreSQL, with the people, channels and CRM rows around them.
 
     .venv/bin/python -m bench.inbox_data [--url postgres://postgres@127.0.0.1:5432/bench_inbox]
@@ -239,6 +239,25 @@ def load(*, tenants: int, threads: int, messages: int, patients: int, seed: int)
         f"done: {tenants} tenants, {per_tenant * tenants} threads, {share * tenants} messages;"
         f" log in as owner0@{EMAIL_DOMAIN} / {PASSWORD}"
     )
+
+
+def bench_owner_membership(url: str) -> Any:
+    """Django set up on the bench database (migrated), and the measured clinic's owner
+    membership (`owner0@`, with user and tenant); exits with a hint when there is no data."""
+    django_setup(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from clinicrm.core.models import Membership
+
+    membership = (
+        Membership.objects.filter(user__email=f"owner0@{EMAIL_DOMAIN}")
+        .select_related("user", "tenant")
+        .first()
+    )
+    if membership is None:
+        raise SystemExit("No bench data: run `python -m bench.inbox_data` first.")
+    return membership
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -64,8 +64,13 @@ class CopyRows:
     keeps the generator working."""
 
     def __init__(self, model: Any, given: Sequence[str]) -> None:
-        # The primary key only when given; otherwise its sequence numbers the rows.
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.name in given]
+        # The primary key only when given (otherwise its sequence numbers the rows); never a
+        # generated column (the database computes it; COPY refuses it).
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if (not f.primary_key or f.name in given) and not f.generated
+        ]
         self.table = model._meta.db_table
         self.columns = [str(f.column) for f in fields]
         self.slots = [self.columns.index(model._meta.get_field(name).column) for name in given]

@@ -39,7 +39,7 @@ PHONE_COLUMNS = (
 MESSAGE_COLUMNS = (
     "id tenant channel thread_key contact_raw_id direction from_me provider_message_id kind body"
     " search_text media_status media_path media_mime media_size media_filename status"
-    " status_rank provider_timestamp created_at updated_at sent_by credit_charged"
+    " provider_timestamp created_at updated_at sent_by credit_charged"
 )
 THREAD_COLUMNS = (
     "tenant thread_key contact_raw_id contact_name patient last_message_at last_message_preview"
@@ -179,7 +179,7 @@ def messages_copy(
     """Every message, in time order across tenants (COPY); fills `state` per global thread:
     [first ts, last ts, last id, last inbound, last kind, last text, last inbound ts, trailing
     inbound count]."""
-    from clinicrm.messaging.models import STATUS_RANK, Message
+    from clinicrm.messaging.models import Message
 
     span = SPAN_DAYS * DAY
     packed: list[int] = []
@@ -238,7 +238,6 @@ def messages_copy(
                     "\\N" if size is None else str(size),
                     filename,
                     status,
-                    str(STATUS_RANK[status]),
                     at,
                     at,
                     at,

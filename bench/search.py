@@ -21,9 +21,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.inbox_data import DEFAULT_URL, EMAIL_DOMAIN
+from bench.inbox_data import DEFAULT_URL, bench_owner_membership
 from bench.inbox_rows import phone_number
-from bench.people_data import django_setup
 from bench.people_list import _percentile
 
 TARGET_MS = 100.0
@@ -101,25 +100,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", default=os.environ.get("BENCH_INBOX_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    django_setup(args.url)
-    from django.core.management import call_command
+    membership = bench_owner_membership(args.url)
     from django.db import connection
-
-    call_command("migrate", verbosity=0)
     from django.test import Client
 
     from clinicrm.api.services import api_token_create
-    from clinicrm.core.models import Membership
     from clinicrm.messaging.models import Message, Thread
     from clinicrm.messaging.selectors import thread_list
 
-    membership = (
-        Membership.objects.filter(user__email=f"owner0@{EMAIL_DOMAIN}")
-        .select_related("user", "tenant")
-        .first()
-    )
-    if membership is None:
-        raise SystemExit("No bench data: run `python -m bench.inbox_data` first.")
     tenant = membership.tenant
     print(
         f"PostgreSQL {getattr(connection, 'pg_version', '?')}: {Message.objects.count()} messages,"

@@ -1,26 +1,32 @@
 """Benchmark: N open SSE streams on granian (2 workers) + worker, on PostgreSQL.
 
 For each N (default 500, 2000, 5000): open N `/eventos/` streams of one clinic at a steady rate
-(raw asyncio HTTP/1.1, chunked decoding), then post `--messages` Evolution `messages.upsert`
-webhooks (one every `--gap` s) that a `manage.py worker` turns into messages and realtime
-events. It reports:
+(raw asyncio HTTP/1.1, chunked decoding; one login session per tab, spread over `--users`
+members), then post `--messages` Evolution `messages.upsert` webhooks (one every `--gap` s) that
+a `manage.py worker` turns into messages and realtime events. It reports:
 
-- open time (first request to last stream answering), failed opens;
+- open time (first request to last stream answering), failed opens, 503s retried;
+- reconnections: a tab behaves like the page (notifier.js): when the server ends a stream it
+  reconnects with Last-Event-ID, after a 503 it backs off and retries; an event counts as missed
+  only if a tab never received it, across all its reconnections (and twice-received are counted);
 - RSS of each granian worker process;
-- PostgreSQL sessions on the database while the streams are open (it must not grow with N);
+- PostgreSQL sessions on the database with the streams open, and their peak while opening and
+  posting (neither must grow with N);
 - fan-out latency from each webhook POST to each stream receiving that message's event
   (p50 / p99 / max over every (stream, message) pair), and missed events;
 - a page (`/pacientes/`) and a webhook served while the streams are open (status, latency).
 
     .venv/bin/python -m bench.sse_streams [--streams 500,2000,5000] [--messages 20] [--gap 0.5]
-        [--open-rate 500] [--worker worker|db_worker] [--url postgres://.../bench_sse]
+        [--open-rate 250] [--users 500] [--stream-seconds S] [--worker worker|db_worker]
+        [--url postgres://.../bench_sse]
 
 Needs `ulimit -n` above 2 x N (the client and the server each hold N sockets). The database
-is dropped, re-created and migrated at each run. Nothing is left running.
+is created and migrated at each run and dropped at the end. Nothing is left running.
 """
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import random
@@ -39,7 +45,7 @@ from bench.webhooks_load import (
     _django_setup,
     _env,
     _free_port,
-    _make_channel,
+    _make_channels,
     _pct,
     _recreate_database,
     _rss_mb,
@@ -54,63 +60,88 @@ GRANIAN_ARGS = "--backlog 16384 --backpressure 8192"
 
 @dataclass
 class Reader:
-    """One open stream: the (event id, message id, arrival time) of every event received."""
+    """One browser tab's stream, across its reconnections: the (event id, message id, arrival
+    time, connection number) of every event received; connection 0 is the first stream."""
 
+    cookie: str
     opened: float = 0.0
-    status: int = 0
-    retries: int = 0
-    events: list[tuple[int, int | None, float]] = field(default_factory=list)
+    status: int = 0  # of the first answer that was not a 503
+    retries: int = 0  # 503s answered and retried
+    reconnections: int = 0  # streams the server ended that the tab resumed
+    last_id: str = ""
+    events: list[tuple[int, int | None, float, int]] = field(default_factory=list)
 
 
-async def _read_stream(port: int, cookie: str, reader_state: Reader, stop: asyncio.Event) -> None:
-    """Open like a browser does: a 503 (database saturated) is retried after Retry-After."""
-    while True:
+async def _read_stream(port: int, state: Reader, stop: asyncio.Event) -> None:
+    """Behave like the page (static/clinicrm/notifier.js): EventSource reconnects by itself
+    `retry:` ms after a stream ends, sending Last-Event-ID; after an error status (503 while
+    the database is saturated) the page reconnects itself, backing off from 2 s to 60 s."""
+    retry_ms = 2000
+    backoff = 2.0
+    connection = 0
+    while not stop.is_set():
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        resume = f"Last-Event-ID: {state.last_id}\r\n" if state.last_id else ""
         writer.write(
             (
                 f"GET /eventos/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                f"Cookie: sessionid={cookie}\r\nAccept: text/event-stream\r\n\r\n"
+                f"Cookie: sessionid={state.cookie}\r\nAccept: text/event-stream\r\n{resume}\r\n"
             ).encode()
         )
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
-        if status != 503 or reader_state.retries >= 20:
-            break
-        writer.close()
-        reader_state.retries += 1
-        await asyncio.sleep(5 * (0.5 + random.random()))  # Retry-After: 5, with jitter
-    reader_state.status = status
-    reader_state.opened = time.monotonic()
-    if reader_state.status != 200:
-        writer.close()
-        return
+        if status == 503 and state.retries < 20:
+            writer.close()
+            state.retries += 1
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, 60.0)
+            continue
+        if status != 200:
+            writer.close()
+            state.status = state.status or status
+            return
+        backoff = 2.0
+        if state.status == 0:
+            state.status, state.opened = 200, time.monotonic()
+        else:
+            state.reconnections += 1
+        try:
+            retry_ms = await _read_events(reader, state, connection) or retry_ms
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+        connection += 1
+        await asyncio.sleep(retry_ms / 1000)
+
+
+async def _read_events(reader: asyncio.StreamReader, state: Reader, connection: int) -> int | None:
+    """Read one chunked SSE response to its end; returns the last `retry:` the server sent."""
     buf = b""
     fields: dict[str, str] = {}
-    try:
-        while not stop.is_set():
-            size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.strip() or b"0", 16)
-            if size == 0:
-                break
-            buf += await reader.readexactly(size)
-            await reader.readexactly(2)
-            *lines, rest = buf.split(b"\n")
-            buf = rest
-            for raw in lines:
-                line = raw.decode()
-                if line.startswith(("id:", "event:", "data:")):
-                    name, _, value = line.partition(":")
-                    fields[name] = value.strip()
-                elif line == "" and "id" in fields:
-                    data = json.loads(fields.get("data") or "{}")
-                    reader_state.events.append(
-                        (int(fields["id"]), data.get("message"), time.monotonic())
-                    )
-                    fields = {}
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
+    retry_ms = None
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.strip() or b"0", 16)
+        if size == 0:
+            return retry_ms
+        buf += await reader.readexactly(size)
+        await reader.readexactly(2)
+        *lines, buf = buf.split(b"\n")
+        for raw in lines:
+            line = raw.decode()
+            if line.startswith(("id:", "event:", "data:", "retry:")):
+                name, _, value = line.partition(":")
+                fields[name] = value.strip()
+            elif line == "" and "retry" in fields:
+                retry_ms = int(fields.pop("retry"))
+            elif line == "" and "id" in fields:
+                data = json.loads(fields.get("data") or "{}")
+                state.last_id = fields["id"]
+                state.events.append(
+                    (int(fields["id"]), data.get("message"), time.monotonic(), connection)
+                )
+                fields = {}
 
 
 async def _post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, float]:
@@ -152,16 +183,61 @@ def _pg_sessions(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _login_cookie(tenant_id: Any) -> str:
-    from django.test import Client
+async def _settle(readers: list[Reader], keys: list[str], limit: float) -> float | None:
+    """Wait until every open tab received every posted message (a tab between two streams
+    gets them when it resumes), or `limit` s; returns the wait, None when not settled."""
+    started = time.monotonic()
+    while (waited := time.monotonic() - started) < limit:
+        wanted = set((await asyncio.to_thread(_message_ids, keys)).values())
+        if len(wanted) == len(keys) and all(
+            wanted <= {mid for _, mid, _, _ in r.events} for r in readers if r.status == 200
+        ):
+            return waited
+        await asyncio.sleep(0.5)
+    return None
 
+
+async def _sample_sessions(url: str, peak: list[int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        peak.append(await asyncio.to_thread(_pg_sessions, url))
+        await asyncio.sleep(1)
+
+
+def _login_cookies(tenant_id: Any, count: int, users: int) -> list[str]:
+    """`count` sessions (one per tab) of `users` members, as a login would leave them: each
+    stream open loads its own session, user and membership, as with real staff."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from clinicrm.core.accounts.middleware import session_stamp_login
     from clinicrm.core.models import Membership, Role, User
 
-    user = User.objects.create_user(email=f"bench-{uuid.uuid4().hex[:6]}@bench.test", password="x")
-    Membership.objects.create(tenant_id=tenant_id, user=user, role=Role.SECRETARY)
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
+    tag = uuid.uuid4().hex[:6]
+    members = User.objects.bulk_create(
+        User(email=f"bench-{tag}-{i}@bench.test", password="!") for i in range(users)
+    )
+    Membership.objects.bulk_create(
+        Membership(tenant_id=tenant_id, user=user, role=Role.SECRETARY) for user in members
+    )
+    store = SessionStore()  # only to encode: keys are random, unlike a login's no query each
+    expires = timezone.now() + dt.timedelta(hours=1)
+    rows = []
+    for i in range(count):
+        user = members[i % users]
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "clinicrm.core.accounts.backends.ThrottledModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        session_stamp_login(data)
+        key = get_random_string(32, VALID_KEY_CHARS)
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
+    Session.objects.bulk_create(rows, batch_size=1000)
+    return [row.session_key for row in rows]
 
 
 def _message_ids(keys: list[str]) -> dict[str, int]:
@@ -188,11 +264,13 @@ def _event_rows(message_ids: list[int]) -> dict[int, float]:
 
 async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any]) -> None:
     stop = asyncio.Event()
-    readers = [Reader() for _ in range(n)]
+    readers = [Reader(cookie=cookie) for cookie in ctx["cookies"]]
+    peak: list[int] = []
+    sampler = asyncio.create_task(_sample_sessions(args.url, peak, stop))
     started = time.monotonic()
     tasks = []
     for i, state in enumerate(readers):
-        tasks.append(asyncio.create_task(_read_stream(port, ctx["cookie"], state, stop)))
+        tasks.append(asyncio.create_task(_read_stream(port, state, stop)))
         # Steady opening rate (a reconnect storm after a deploy is the harder case; see note).
         delay = started + (i + 1) / args.open_rate - time.monotonic()
         if delay > 0:
@@ -219,13 +297,14 @@ async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any
         if status != 200:
             side.append(("webhook-in-run", status, 0.0))
         if m % 5 == 0:
-            side.append(("page", *(await _get(port, "/pacientes/", ctx["cookie"]))))
+            side.append(("page", *(await _get(port, "/pacientes/", ctx["cookies"][0]))))
         await asyncio.sleep(args.gap)
-    await asyncio.sleep(3)  # let the last events arrive
+    settled = await _settle(readers, list(posted), args.settle)
     stop.set()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await sampler
 
     ids = await asyncio.to_thread(_message_ids, list(posted))
     by_message = {ids[key]: t for key, t in posted.items() if key in ids}
@@ -237,9 +316,17 @@ async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any
         if key in ids and ids[key] in written
     ]
     latencies: list[float] = []
-    missed = 0
+    missed = twice = resumed = 0
     for state in opened:
-        got = {mid: t for _, mid, t in state.events if mid in by_message}
+        got: dict[int, float] = {}
+        for _, mid, t, connection in state.events:
+            if mid not in by_message:
+                continue
+            if mid in got:
+                twice += 1
+                continue
+            got[mid] = t
+            resumed += connection > 0
         missed += len(by_message) - len(got)
         latencies.extend(t - by_message[mid] for mid, t in got.items())
     pages = [s for s in side if s[0] == "page"]
@@ -248,11 +335,23 @@ async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any
         f"(failed {n - len(opened)}, 503s retried {sum(r.retries for r in readers)});"
         f" messages stored {len(by_message)}/{len(posted)}"
     )
+    after = (
+        f"every tab had every message {settled:.1f} s after the last POST"
+        if settled is not None
+        else f"NOT every tab had every message {args.settle:.0f} s after the last POST"
+    )
+    print(
+        "  reconnections (a stream the server ended, resumed with Last-Event-ID):"
+        f" {sum(r.reconnections for r in opened)}; {after}"
+    )
     print(
         "  RSS per granian process (MB): "
         + ", ".join(f"{v:.0f}" for v in sorted(rss.values(), reverse=True))
     )
-    print(f"  PostgreSQL sessions on the database while open: {sessions}")
+    print(
+        f"  PostgreSQL sessions on the database: {sessions} with every stream open and idle,"
+        f" at most {max(peak, default=0)} while opening and posting (sampled each second)"
+    )
     print(
         "  webhook POST -> event row (ms, in posting order): "
         + " ".join(f"{v:.0f}" for v in to_row)
@@ -261,7 +360,8 @@ async def _run_n(args: argparse.Namespace, n: int, port: int, ctx: dict[str, Any
         f"  fan-out latency from the webhook POST (ms): p50 {_pct(latencies, 0.5) * 1000:.0f}"
         f"  p99 {_pct(latencies, 0.99) * 1000:.0f}"
         f"  max {max(latencies, default=float('nan')) * 1000:.0f}"
-        f"  over {len(latencies)} deliveries; missed {missed}"
+        f"  over {len(latencies)} deliveries ({resumed} of them after a resume);"
+        f" missed {missed} of {len(by_message) * len(opened)}, received twice {twice}"
     )
     print(
         "  pages while open: "
@@ -283,6 +383,21 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=30.0,
+        help="after the last POST, wait this long at most for every tab to have every message",
+    )
+    parser.add_argument(
+        "--stream-seconds",
+        type=float,
+        help="the server's MESSAGING_SSE_MAX_SECONDS (default 300): set it below the run to make"
+        " every tab reconnect and resume while messages are posted",
+    )
+    parser.add_argument(
+        "--users", type=int, default=500, help="members the N tabs belong to (one session per tab)"
+    )
+    parser.add_argument(
         "--no-pool",
         action="store_true",
         help="without psycopg's pool (DATABASE_POOL=0): every open takes its own connection",
@@ -301,17 +416,15 @@ def main() -> None:
 
     # The production setting: each process's sessions are bounded by its pool.
     os.environ["DATABASE_POOL"] = "0" if args.no_pool else "1"
+    if args.stream_seconds:
+        os.environ["MESSAGING_SSE_MAX_SECONDS"] = str(args.stream_seconds)
     _recreate_database(args.url)
     _django_setup(args.url)
     from clinicrm.messaging.models import Channel
 
-    token = _make_channel()
+    token = _make_channels()["evolution"]
     tenant_id = Channel.objects.get(webhook_token=token).tenant_id
-    ctx: dict[str, Any] = {
-        "cookie": _login_cookie(tenant_id),
-        "hook": f"/webhooks/evolution/{token}/",
-        "serial": 0,
-    }
+    ctx: dict[str, Any] = {"hook": f"/webhooks/evolution/{token}/", "serial": 0}
     port = _free_port()
     ctx["granian"] = _start_granian(args.url, port, args.web_workers, GRANIAN_ARGS)
     worker = subprocess.Popen(
@@ -324,12 +437,26 @@ def main() -> None:
         print(
             f"granian --workers {args.web_workers} {GRANIAN_ARGS}; 1 x manage.py {args.worker};"
             f" DATABASE_POOL={os.environ['DATABASE_POOL']}"
+            f" DATABASE_POOL_MAX={os.environ.get('DATABASE_POOL_MAX', '10 (default)')}"
+            f" MESSAGING_SSE_MAX_SECONDS={os.environ.get('MESSAGING_SSE_MAX_SECONDS', '300')}"
         )
         for n in counts:
+            ctx["cookies"] = _login_cookies(tenant_id, n, min(n, args.users))
             asyncio.run(_run_n(args, n, port, ctx))
     finally:
         _stop(worker)
         _stop(ctx["granian"])
+        _drop_database(args.url)
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    name = url.rsplit("/", 1)[-1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

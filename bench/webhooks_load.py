@@ -1,4 +1,8 @@
-"""Benchmark: Evolution `messages.upsert` webhooks under granian (2 workers) on PostgreSQL.
+"""Benchmark: provider webhooks under granian (2 workers) on PostgreSQL, through the one road.
+
+Evolution `messages.upsert` (apikey header) and Twilio inbound messages (form body signed with
+X-Twilio-Signature) are measured in the same run, one after the other (`--providers`), each with
+its own load phase and its own worker drain.
 
 1. Web: an open-loop generator (raw asyncio HTTP/1.1 keep-alive connections, opened on demand up
    to --max-conns, bodies built before the clock starts) sends distinct, authenticated
@@ -13,7 +17,14 @@
    one webhook) into a scratch table, on the same machine in the same run.
 
     .venv/bin/python -m bench.webhooks_load --pool [--rate 400] [--seconds 60] [--workers 1]
-        [--web-workers 2] [--granian-args "..."] [--url postgres://.../bench_webhooks]
+        [--web-workers 2] [--providers evolution,twilio] [--phases web,worker,raw]
+        [--granian-args "..."] [--url postgres://.../bench_webhooks]
+
+A full run (two providers, web + worker, raw baseline) takes about ten minutes; `--providers`
+and `--phases` run parts of it (e.g. `--providers twilio --phases web` for one load phase). The
+end prints a summary per provider: offered rate, ok/s, errors, p50/p99, worker msg/s, beside the
+raw INSERT rate and the load average (CPU per delivery counts every PostgreSQL process, so on a
+shared machine other databases' work shows up in it).
 
 The database is dropped, re-created and migrated at each run. Nothing is left running.
 """
@@ -40,6 +51,9 @@ GRANIAN = str(ROOT / ".venv" / "bin" / "granian")
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_webhooks"
 APIKEY = "bench-apikey-0f3c9e5b7a1d4e2f"
 INSTANCE = "bench-clinica"
+TWILIO_ACCOUNT = "AC" + "b" * 32
+TWILIO_AUTH_TOKEN = "bench-twilio-auth-token-5e1c"
+TWILIO_SENDER = "+5511999990009"
 BODIES = [
     "Bom dia! Gostaria de remarcar minha consulta de quinta-feira.",
     "Oi, tudo bem? Vocês atendem pelo convênio?",
@@ -49,8 +63,10 @@ BODIES = [
 ]
 
 
-def _env(url: str) -> dict[str, str]:
+def _env(url: str, port: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if port is not None:  # what Twilio signs: our public URL
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     env.update(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="clinicrm.config.settings",
@@ -79,22 +95,85 @@ def _django_setup(url: str) -> None:
     django.setup()
 
 
-def _make_channel() -> str:
+def _make_channels() -> dict[str, str]:
+    """One clinic per provider (one active channel each); returns provider -> webhook token."""
     from clinicrm.core.models import Tenant
     from clinicrm.messaging.models import Channel, ChannelStatus, Provider
 
-    tenant = Tenant.objects.create(name="Clínica Bench", slug=f"bench-{uuid.uuid4().hex[:8]}")
-    channel = Channel(
-        tenant=tenant,
-        provider=Provider.EVOLUTION,
-        display_name="Bench",
-        is_active=True,
-        status=ChannelStatus.OPEN,
-        config={"instance_name": INSTANCE},
-    )
-    channel.set_secrets({"apikey": APIKEY})
-    channel.save()
-    return str(channel.webhook_token)
+    tokens = {}
+    for provider in (Provider.EVOLUTION, Provider.TWILIO):
+        tenant = Tenant.objects.create(
+            name=f"Clínica Bench {provider}", slug=f"bench-{uuid.uuid4().hex[:8]}"
+        )
+        evolution = provider == Provider.EVOLUTION
+        channel = Channel(
+            tenant=tenant,
+            provider=provider,
+            display_name="Bench",
+            is_active=True,
+            status=ChannelStatus.OPEN if evolution else ChannelStatus.ACTIVE,
+            config={"instance_name": INSTANCE}
+            if evolution
+            else {"account_sid": TWILIO_ACCOUNT, "sender": TWILIO_SENDER},
+        )
+        channel.set_secrets({"apikey": APIKEY} if evolution else {"auth_token": TWILIO_AUTH_TOKEN})
+        channel.save()
+        tokens[str(provider)] = str(channel.webhook_token)
+    return tokens
+
+
+def _twilio_delivery(n: int) -> list[tuple[str, str]]:
+    phone = f"+55119{70000000 + n % 5000:08d}"
+    sid = f"SM{uuid.uuid4().hex[:24]}{n:08x}"
+    return [
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("ProfileName", f"Paciente {n % 5000}"),
+        ("MessageType", "text"),
+        ("SmsSid", sid),
+        ("WaId", phone[1:]),
+        ("SmsStatus", "received"),
+        ("Body", BODIES[n % len(BODIES)]),
+        ("To", f"whatsapp:{TWILIO_SENDER}"),
+        ("NumSegments", "1"),
+        ("MessageSid", sid),
+        ("AccountSid", TWILIO_ACCOUNT),
+        ("From", f"whatsapp:{phone}"),
+        ("ApiVersion", "2010-04-01"),
+    ]
+
+
+def _requests(provider: str, token: str, port: int, count: int) -> tuple[str, list[bytes]]:
+    """The raw HTTP/1.1 requests of one provider's load phase (built before the clock starts)."""
+    from urllib.parse import urlencode
+
+    from clinicrm.integrations.twilio.signature import signature_compute
+
+    host = f"127.0.0.1:{port}"
+    if provider == "evolution":
+        path = f"/webhooks/evolution/{token}/"
+        extra, ctype = f"apikey: {APIKEY}\r\n", "application/json"
+    else:
+        path = f"/webhooks/twilio/{token}/inbound/"
+        ctype, extra = "application/x-www-form-urlencoded", ""
+    raws = []
+    for n in range(count):
+        if provider == "evolution":
+            body = _delivery(n)
+            headers = extra
+        else:
+            params = _twilio_delivery(n)
+            body = urlencode(params).encode()
+            signature = signature_compute(
+                url=f"http://{host}{path}", params=params, auth_token=TWILIO_AUTH_TOKEN
+            )
+            headers = f"X-Twilio-Signature: {signature}\r\n"
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench/1.0\r\n"
+            f"Content-Type: {ctype}\r\n{headers}Content-Length: {len(body)}\r\n\r\n"
+        )
+        raws.append(head.encode() + body)
+    return f"http://{host}{path}", raws
 
 
 def _delivery(n: int) -> bytes:
@@ -154,7 +233,7 @@ def _start_granian(url: str, port: int, workers: int, extra: str = "") -> subpro
             "clinicrm.config.asgi:application",
         ],
         cwd=ROOT,
-        env=_env(url),
+        env=_env(url, port),
         start_new_session=True,
     )
     import httpx
@@ -290,7 +369,7 @@ async def _load(
     seconds: float,
     max_conns: int,
     root_pid: int,
-    bodies: list[bytes],
+    raws: list[bytes],
     warmup: float,
 ) -> dict[str, Any]:
     """Open-loop load: request n is due at n / rate whatever the server does.
@@ -302,7 +381,6 @@ async def _load(
     """
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    path = parts.path
     loop = asyncio.get_running_loop()
     idle: list[_Conn] = []
     waiting: collections.deque[asyncio.Future[_Conn]] = collections.deque()
@@ -314,14 +392,6 @@ async def _load(
     rss_peak: dict[int, float] = {}
     counted_from = int(rate * warmup)
     total = counted_from + int(rate * seconds)
-
-    def raw_request(body: bytes) -> bytes:
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: axios/1.7.9\r\n"
-            f"Content-Type: application/json\r\napikey: {APIKEY}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        return head.encode() + body
 
     async def acquire() -> _Conn:
         nonlocal opened
@@ -397,7 +467,7 @@ async def _load(
     while n < total:
         now = time.perf_counter()
         while n < total and began + n / rate <= now:  # fire everything due (catch up if late)
-            task = asyncio.create_task(one(n, began + n / rate, raw_request(bodies[n])))
+            task = asyncio.create_task(one(n, began + n / rate, raws[n]))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             n += 1
@@ -431,7 +501,7 @@ async def _load(
     }
 
 
-def _drain(url: str, workers: int, timeout: float) -> dict[str, Any]:
+def _drain(url: str, workers: int, timeout: float, provider: str) -> dict[str, Any]:
     """Start the workers on the stored backlog; rate measured from the first processed event
     (process start-up is not throughput) to the last."""
     from django.db.models import Count
@@ -439,7 +509,9 @@ def _drain(url: str, workers: int, timeout: float) -> dict[str, Any]:
     from clinicrm.integrations.models import InboundEvent
     from clinicrm.messaging.models import Message
 
-    expected = InboundEvent.objects.count()
+    events = InboundEvent.objects.filter(provider=provider)
+    messages = Message.objects.filter(channel__provider=provider)
+    expected = events.count()
     procs = [
         subprocess.Popen(
             [
@@ -468,7 +540,7 @@ def _drain(url: str, workers: int, timeout: float) -> dict[str, Any]:
     done = 0
     try:
         while time.perf_counter() - began < timeout:
-            done = InboundEvent.objects.exclude(status="pending").count()
+            done = events.exclude(status="pending").count()
             if done and first_at is None:
                 first_at, first_done = time.perf_counter(), done
             if done >= expected:
@@ -480,7 +552,7 @@ def _drain(url: str, workers: int, timeout: float) -> dict[str, Any]:
     finally:
         for proc in procs:
             _stop(proc)
-    statuses = dict(InboundEvent.objects.values_list("status").annotate(n=Count("id")))
+    statuses = dict(events.values_list("status").annotate(n=Count("id")))
     span = ended - (first_at or ended)
     return {
         "expected": expected,
@@ -488,7 +560,7 @@ def _drain(url: str, workers: int, timeout: float) -> dict[str, Any]:
         "elapsed": ended - began,
         "rate": (done - first_done) / span if span > 0 else 0.0,
         "statuses": statuses,
-        "messages": Message.objects.count(),
+        "messages": messages.count(),
         "cpu_workers_ms": 1000 * cpu_workers / max(done, 1),
         "cpu_pg_ms": 1000 * cpu_pg / max(done, 1),
     }
@@ -530,61 +602,30 @@ def _raw_insert_rate(url: str, rows: int) -> dict[str, float]:
     return {"single_row_commit_per_s": single}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default=DEFAULT_URL)
-    parser.add_argument("--rate", type=float, default=400)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--max-conns", type=int, default=64)
-    parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--granian-args", default="", help="extra granian options, space-separated")
-    parser.add_argument("--raw-rows", type=int, default=20000)
-    parser.add_argument("--drain-timeout", type=float, default=180)
-    parser.add_argument("--pool", action="store_true", help="DATABASE_POOL=1 (psycopg pool)")
-    args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    if args.pool:
-        os.environ["DATABASE_POOL"] = "1"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")  # one INFO line per delivery is not the test
-    print(f"settings: DATABASE_POOL={os.environ.get('DATABASE_POOL', '0')}")
-
-    print(f"load average before: {os.getloadavg()}")
-    _recreate_database(args.url)
-    _django_setup(args.url)
-    token = _make_channel()
+def _phase(
+    args: argparse.Namespace,
+    provider: str,
+    granian: subprocess.Popen[bytes],
+    target: str,
+    raws: list[bytes],
+) -> dict[str, Any]:
+    """One provider: open-loop load on the running granian, then (phase "worker") the workers
+    drain it. Returns the figures of the summary."""
     from django.db import connection
 
-    connection.close()
-    port = _free_port()
-    total = int(args.rate * (args.seconds + args.warmup))
-    bodies = [_delivery(n) for n in range(total)]  # built before the clock starts
-    granian = _start_granian(args.url, port, args.web_workers, args.granian_args)
-    try:
-        target = f"http://127.0.0.1:{port}/webhooks/evolution/{token}/"
-        web_pids = _tree(granian.pid)
-        cpu_web0, cpu_pg0 = _cpu_seconds(pids=web_pids), _cpu_seconds(name="postgres")
-        cpu_me0 = time.process_time()
-        web = asyncio.run(
-            _load(
-                target,
-                args.rate,
-                args.seconds,
-                args.max_conns,
-                granian.pid,
-                bodies,
-                args.warmup,
-            )
-        )
-        load_during = os.getloadavg()
-        cpu_web = _cpu_seconds(pids=web_pids) - cpu_web0
-        cpu_pg = _cpu_seconds(name="postgres") - cpu_pg0
-        cpu_me = time.process_time() - cpu_me0
-    finally:
-        _stop(granian)
+    web_pids = _tree(granian.pid)
+    cpu_web0, cpu_pg0 = _cpu_seconds(pids=web_pids), _cpu_seconds(name="postgres")
+    cpu_me0 = time.process_time()
+    web = asyncio.run(
+        _load(target, args.rate, args.seconds, args.max_conns, granian.pid, raws, args.warmup)
+    )
+    load_during = os.getloadavg()
+    cpu_web = _cpu_seconds(pids=web_pids) - cpu_web0
+    cpu_pg = _cpu_seconds(name="postgres") - cpu_pg0
+    cpu_me = time.process_time() - cpu_me0
     print(
-        f"\n== web: granian --interface asginl --workers {args.web_workers} {args.granian_args} =="
+        f"\n== {provider} web: granian --interface asginl --workers {args.web_workers}"
+        f" {args.granian_args} =="
     )
     print(
         f"open loop at {args.rate:.0f}/s for {args.seconds:.0f}s (+{args.warmup:.0f}s warm-up,"
@@ -610,9 +651,13 @@ def main() -> None:
     )
     print(f"load average after load: {load_during}")
 
-    drain = _drain(args.url, args.workers, timeout=args.drain_timeout)
+    result = {"web": web, "load": load_during, "drain": None}
+    if "worker" not in args.phases:
+        return result
+    drain = _drain(args.url, args.workers, timeout=args.drain_timeout, provider=provider)
+    result["drain"] = drain
     connection.close()
-    print(f"\n== worker: {args.workers} x manage.py worker --queue-name webhooks ==")
+    print(f"\n== {provider} worker: {args.workers} x manage.py worker --queue-name webhooks ==")
     print(
         f"processed {drain['processed']}/{drain['expected']} events in {drain['elapsed']:.1f}s"
         f" (incl. start-up); steady rate"
@@ -622,10 +667,78 @@ def main() -> None:
         f"CPU per event (incl. start-up): workers {drain['cpu_workers_ms']:.2f} ms,"
         f" postgres {drain['cpu_pg_ms']:.2f} ms"
     )
+    return result
 
-    raw = _raw_insert_rate(args.url, args.raw_rows)
-    print("\n== raw SQL baseline (psycopg, same machine, same run) ==")
-    print(f"single-row committed INSERT: {raw['single_row_commit_per_s']:.0f} rows/s")
+
+def _summary(results: dict[str, dict[str, Any]], raw: float | None) -> None:
+    print("\n== summary ==")
+    print(
+        f"{'provider':<10} {'offered/s':>9} {'ok/s':>7} {'errors':>6} {'p50 ms':>8}"
+        f" {'p99 ms':>8} {'worker msg/s':>12}  load avg after web"
+    )
+    for provider, result in results.items():
+        web, drain = result["web"], result["drain"]
+        worker = f"{drain['rate']:.1f}" if drain else "-"
+        print(
+            f"{provider:<10} {web['offered_rate']:>9.1f} {web['rate']:>7.1f}"
+            f" {sum(web['errors'].values()):>6} {web['p50_ms']:>8.1f} {web['p99_ms']:>8.1f}"
+            f" {worker:>12}  {' '.join(f'{x:.2f}' for x in result['load'])}"
+        )
+    print(f"raw single-row committed INSERT: {f'{raw:.0f} rows/s' if raw else 'not run'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--rate", type=float, default=400)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--max-conns", type=int, default=64)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--granian-args", default="", help="extra granian options, space-separated")
+    parser.add_argument("--raw-rows", type=int, default=20000)
+    parser.add_argument("--drain-timeout", type=float, default=180)
+    parser.add_argument("--pool", action="store_true", help="DATABASE_POOL=1 (psycopg pool)")
+    parser.add_argument("--providers", default="evolution,twilio", help="comma-separated, in order")
+    parser.add_argument(
+        "--phases",
+        default="web,worker,raw",
+        help="comma-separated: web (always, per provider), worker (drain), raw (INSERT baseline)",
+    )
+    args = parser.parse_args()
+    args.phases = set(args.phases.split(","))
+    sys.path.insert(0, str(ROOT))
+    if args.pool:
+        os.environ["DATABASE_POOL"] = "1"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # one INFO line per delivery is not the test
+    print(f"settings: DATABASE_POOL={os.environ.get('DATABASE_POOL', '0')}")
+
+    print(f"load average before: {os.getloadavg()}")
+    _recreate_database(args.url)
+    _django_setup(args.url)
+    tokens = _make_channels()
+    from django.db import connection
+
+    connection.close()
+    port = _free_port()
+    total = int(args.rate * (args.seconds + args.warmup))
+    providers = [p for p in args.providers.split(",") if p]
+    phases = {p: _requests(p, tokens[p], port, total) for p in providers}  # before the clock
+    granian = _start_granian(args.url, port, args.web_workers, args.granian_args)
+    results = {}
+    try:
+        for provider in providers:
+            results[provider] = _phase(args, provider, granian, *phases[provider])
+    finally:
+        _stop(granian)
+
+    raw = None
+    if "raw" in args.phases and args.raw_rows:
+        raw = _raw_insert_rate(args.url, args.raw_rows)["single_row_commit_per_s"]
+        print("\n== raw SQL baseline (psycopg, same machine, same run) ==")
+        print(f"single-row committed INSERT: {raw:.0f} rows/s")
+    _summary(results, raw)
     print(f"\nload average at end: {os.getloadavg()}")
 
 

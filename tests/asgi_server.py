@@ -34,6 +34,8 @@ def asgi_server() -> Iterator[str]:
         port=port,
         lifespan="off",
         log_level="warning",
+        # No handlers of uvicorn's own: its loggers propagate to the site's redacting handler.
+        log_config=None,
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)

@@ -57,3 +57,52 @@ def test_production_refuses_an_empty_secret_key():
     result = _manage("check", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": ""})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
+
+
+def test_production_neither_installs_nor_routes_the_development_tools():
+    """The fakes, the phone simulator and the demo seed live in `devtools`: not in production."""
+    probe = (
+        "import django; django.setup()\n"
+        "from django.apps import apps\n"
+        "from django.urls import Resolver404, resolve\n"
+        "print('installed', apps.is_installed('clinicrm.devtools'))\n"
+        "try:\n"
+        "    resolve('/simulador/')\n"
+        "    print('routed True')\n"
+        "except Resolver404:\n"
+        "    print('routed False')\n"
+    )
+    env = {**PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "clinicrm.config.settings"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["installed False", "routed False"]
+    development = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "clinicrm.config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert development.stdout.split("\n")[:2] == ["installed True", "routed True"]
+
+
+def test_production_logs_one_redacted_json_line_per_event():
+    code = "import logging; logging.getLogger('clinicrm.x').warning('para +5511988887777')"
+    result = _manage("shell", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert line["message"] == "para [telefone]" and line["level"] == "WARNING"
+    assert line["request_id"] == "-" and line["logger"] == "clinicrm.x"

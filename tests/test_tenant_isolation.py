@@ -8,6 +8,10 @@ the database.
 The test grows by itself: kwarg values come from the `FACTORIES` dict of every
 `clinicrm.<app>.tests.isolation` module. A new URL whose kwarg has no factory, and whose name is
 not in some app's `EXEMPT` dict, fails here with instructions.
+
+On PostgreSQL the walk runs twice: once as usual, once with row-level security on (`rls_on`:
+the requests run as an ordinary role under the tenant policies, so the pages must still answer
+404 and change nothing when the database itself hides tenant B).
 """
 
 import hashlib
@@ -26,6 +30,8 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from clinicrm.api.services import api_token_create
 from clinicrm.core.models import Membership, Role, Tenant, User
+from clinicrm.core.rls import rls_bypass
+from clinicrm.people.models import Patient
 
 SKIPPED_PREFIXES = ("static/", "media/", "__debug__/")
 API_PREFIX = "/api/"
@@ -246,7 +252,21 @@ def test_other_tenants_ids_answer_404_and_change_nothing(route: Route, two_tenan
     _assert_isolated(route, two_tenants)
 
 
-def _assert_isolated(route: Route, two_tenants: tuple[Tenant, Tenant, User]) -> None:
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_other_tenants_ids_answer_404_with_row_level_security(route, two_tenants, rls_on):
+    if _is_exempt(route) or any(k not in FACTORIES for k in route.kwargs):
+        return  # the walk above reports a missing factory
+    # The test's own set-up and snapshots see every clinic; each request is scoped by the
+    # tenant middleware to the requesting member's clinic.
+    with rls_bypass():
+        _assert_isolated(route, two_tenants)
+
+
+def _assert_isolated(
+    route: Route,
+    two_tenants: tuple[Tenant, Tenant, User],
+    refused: frozenset[int] = frozenset({404}),
+) -> None:
     tenant_a, tenant_b, owner_a = two_tenants
     kwargs = {k: FACTORIES[k](tenant_b) for k in route.kwargs}
     url = reverse(route.name, kwargs=kwargs)
@@ -280,13 +300,71 @@ def _assert_isolated(route: Route, two_tenants: tuple[Tenant, Tenant, User]) -> 
             allowed = {m.strip().lower() for m in response.get("Allow", "").split(",")}
             assert method not in allowed, f"{method.upper()} {url}: 405 but Allow={allowed}"
         else:
-            assert response.status_code == 404, (
+            assert response.status_code in refused, (
                 f"{method.upper()} {url} with tenant B ids answered {response.status_code} "
-                f"to an owner of tenant A (expected 404): {response.content[:300]!r}"
+                f"to {owner_a.email} of tenant A (expected 404): {response.content[:300]!r}"
             )
-    assert 404 in statuses.values(), f"{url}: no method answered 404 ({statuses})"
+    assert refused & set(statuses.values()), f"{url}: no method answered 404 ({statuses})"
     changes = _diff(before, _snapshot())
     assert not changes, f"{url} changed data of the database: {changes} ({statuses})"
+
+
+# --- the role dimension: least privilege inside one tenant ---------------------------------------
+
+# Kwargs naming a patient or something of theirs (core.visibility). The factories build each
+# for a patient nobody attends; a professional of the same clinic must not reach it.
+PATIENT_SCOPED = {
+    "patient_id",
+    "thread_id",
+    "message_id",
+    "appointment_id",
+    "note_id",
+    "phone_id",
+    "email_id",
+}
+ROLE_ROUTES = [r for r in ROUTES if set(r.kwargs) & PATIENT_SCOPED and not _is_exempt(r)]
+
+
+@pytest.fixture
+def professional_a(db) -> tuple[Tenant, User]:
+    """A professional of clinic A who attends a patient of their own (not the walker's)."""
+    from clinicrm.agenda.tests.factories import make_appointment
+    from clinicrm.people.models import Professional
+
+    tenant = Tenant.objects.create(name="Clínica A", slug="iso-a")
+    user = User.objects.create_user(email="rafael@iso-a.test", password=None)
+    Membership.objects.create(tenant=tenant, user=user, role=Role.PROFESSIONAL)
+    own = Professional.objects.create(tenant=tenant, full_name="Rafael", user=user)
+    make_appointment(tenant, professional=own)
+    return tenant, user
+
+
+def test_the_role_walk_covers_patients_conversations_and_the_api():
+    names = {r.name for r in ROLE_ROUTES}
+    assert {"people:patient_detail", "messaging:thread", "agenda:appointment_edit"} <= names
+    assert {"api:v1:patient_detail", "api:v1:thread_notes", "crm:note_edit"} <= names
+
+
+@pytest.mark.parametrize("route", ROLE_ROUTES, ids=[r.name for r in ROLE_ROUTES])
+def test_a_professional_gets_404_for_another_professionals_patient(route, professional_a):
+    """Same clinic, setting on (the default): every URL of a patient the professional does not
+    attend answers 404 (403 where the role is refused whatever the id) and changes nothing."""
+    tenant, user = professional_a
+    assert tenant.professionals_own_patients_only
+    _assert_isolated(route, (tenant, tenant, user), refused=frozenset({403, 404}))
+
+
+@pytest.mark.parametrize(
+    "name", ["people:patient_detail", "messaging:thread", "api:v1:patient_detail"]
+)
+def test_with_the_setting_off_a_professional_sees_every_patient(name, professional_a):
+    """The old behaviour, and proof the role walk can fail."""
+    tenant, user = professional_a
+    Tenant.objects.filter(pk=tenant.pk).update(professionals_own_patients_only=False)
+    tenant.refresh_from_db()
+    route = next(r for r in ROLE_ROUTES if r.name == name)
+    with pytest.raises(AssertionError, match="expected 404"):
+        _assert_isolated(route, (tenant, tenant, user), refused=frozenset({403, 404}))
 
 
 # --- the walker itself must be able to fail ------------------------------------------------------
@@ -323,3 +401,17 @@ def test_walker_catches_leaky_views(name, expected, two_tenants, settings):
     route = Route(name=name, route="leaky/<int:patient_id>/", kwargs=("patient_id",))
     with pytest.raises(AssertionError, match=expected):
         _assert_isolated(route, two_tenants)
+
+
+def test_with_row_level_security_the_leaky_views_find_nothing(two_tenants, settings, rls_on):
+    """The second wall: the same leaky views, and tenant B's row is neither read nor written."""
+    settings.ROOT_URLCONF = __name__
+    with rls_bypass():
+        _assert_isolated(
+            Route(name="w", route="leaky/<int:patient_id>/", kwargs=("patient_id",)), two_tenants
+        )
+        with pytest.raises(Patient.DoesNotExist):
+            _assert_isolated(
+                Route(name="r", route="leaky/<int:patient_id>/", kwargs=("patient_id",)),
+                two_tenants,
+            )

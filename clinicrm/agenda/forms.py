@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from clinicrm.agenda.models import AppointmentStatus, Weekday
+from clinicrm.core.dates import BoundedDateField
 from clinicrm.core.models import Tenant
 from clinicrm.core.timeutils import local_datetime
 from clinicrm.people.models import Patient, Professional
@@ -35,7 +36,7 @@ class AppointmentForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": "Escolha um paciente da lista."},
     )
-    date = forms.DateField(
+    date = BoundedDateField(
         label="Data", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     start_time = forms.TimeField(label="Início", widget=forms.TimeInput(attrs={"type": "time"}))

@@ -25,6 +25,7 @@ from clinicrm.agenda import selectors, services
 from clinicrm.agenda.extensions import appointment_badges_attach
 from clinicrm.agenda.forms import AppointmentForm, AvailabilityRuleForm
 from clinicrm.agenda.models import Appointment, AppointmentStatus, AvailabilityRule
+from clinicrm.core.dates import date_param
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Role
 from clinicrm.core.services import client_ip
@@ -54,13 +55,6 @@ def _ensure_can_manage(request: HttpRequest, professional: Professional) -> None
         raise PermissionDenied(OWN_AGENDA_ONLY)
 
 
-def _parse_date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def _parse_time(raw: str | None) -> dt.time | None:
     try:
         return dt.time.fromisoformat(raw) if raw else None
@@ -86,7 +80,7 @@ def _ip(request: HttpRequest) -> str | None:
 @tenant_required
 def day_view(request: HttpRequest) -> HttpResponse:
     today = local_today()
-    day = _parse_date(request.GET.get("data")) or today
+    day = date_param(request.GET.get("data"), field="data") or today
     professionals = list(_visible_professionals(request))
     columns = selectors.agenda_day(
         tenant=request.tenant,  # type: ignore[attr-defined]
@@ -113,7 +107,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
 
 def _render_week(request: HttpRequest, professional: Professional) -> HttpResponse:
     today = local_today()
-    start = selectors.week_start(_parse_date(request.GET.get("semana")) or today)
+    start = selectors.week_start(date_param(request.GET.get("semana"), field="semana") or today)
     columns = selectors.agenda_week(
         tenant=request.tenant,  # type: ignore[attr-defined]
         professional=professional,
@@ -291,7 +285,7 @@ def _prefill(request: HttpRequest, professionals: QuerySet[Professional]) -> dic
         professional = professionals.first()
     if professional is not None:
         initial["professional"] = professional.pk
-    day = _parse_date(request.GET.get("data"))
+    day = date_param(request.GET.get("data"), field="data")
     if day:
         initial["date"] = day
     start = _parse_time(request.GET.get("inicio"))

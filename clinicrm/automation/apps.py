@@ -11,8 +11,12 @@ class AutomationConfig(AppConfig):
         from clinicrm.automation.inbound import INBOUND_HOOKS
         from clinicrm.automation.reminder_state import reminder_badges
         from clinicrm.automation.services.optout import optout_send_check, optout_send_guard
+        from clinicrm.automation.services.reminder_failures import reminder_message_failed
+        from clinicrm.core.menu import MenuItem, menu_register
+        from clinicrm.core.models import CLINIC_ROLES
         from clinicrm.messaging.hooks import (
             inbound_hook_register,
+            message_failed_hook_register,
             send_check_register,
             send_guard_register,
         )
@@ -21,4 +25,6 @@ class AutomationConfig(AppConfig):
             inbound_hook_register(hook)
         send_check_register(optout_send_check)
         send_guard_register(optout_send_guard)
+        message_failed_hook_register(reminder_message_failed)
         appointment_badge_provider_register(reminder_badges)
+        menu_register(MenuItem("Automação", "automation:reminders", "⟳", CLINIC_ROLES, order=100))

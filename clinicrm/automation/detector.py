@@ -23,7 +23,7 @@ MAX_OTHER_WORDS = 3
 MAX_KEYWORD_WORDS = 4
 MAX_KEYWORD_LENGTH = 60
 
-# The ten opt-out words every tenant has (issue 10): not "cancelar", which patients use for
+# The ten opt-out words every tenant has: not "cancelar", which patients use for
 # appointments (confirm by reply).
 SYSTEM_OPT_OUT = (
     "sair",

@@ -39,13 +39,9 @@ from clinicrm.automation.texts import AUTOREPLY_VARIABLES, REMINDER_VARIABLES
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import CLINIC_ROLES, MANAGER_ROLES
 from clinicrm.core.services import client_ip, tenant_state_set
-from clinicrm.core.tenancy import tenant_get_or_404, tenant_required
+from clinicrm.core.tenancy import request_tenant, tenant_get_or_404, tenant_required
 from clinicrm.messaging.selectors import channel_active_get
 from clinicrm.messaging.services.templates import channel_templates
-
-
-def _tenant(request: HttpRequest) -> Any:
-    return request.tenant  # type: ignore[attr-defined]
 
 
 def _is_manager(request: HttpRequest) -> bool:
@@ -62,7 +58,7 @@ OPTOUTS_TEMPLATE = "automation/optouts.html"
 
 
 def _optouts_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     optout_keywords_ensure(tenant=tenant)
     history = request.GET.get("historico") == "1"
     return {
@@ -94,7 +90,7 @@ def keyword_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             optout_keyword_add(
-                tenant=_tenant(request),
+                tenant=request_tenant(request),
                 actor=request.user,
                 keyword=form.cleaned_data["keyword"],
                 kind=form.cleaned_data["kind"],
@@ -112,7 +108,7 @@ def keyword_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @tenant_required(roles=MANAGER_ROLES)
 def keyword_delete(request: HttpRequest, keyword_id: int) -> HttpResponse:
-    keyword = tenant_get_or_404(OptOutKeyword, tenant=_tenant(request), pk=keyword_id)
+    keyword = tenant_get_or_404(OptOutKeyword, tenant=request_tenant(request), pk=keyword_id)
     try:
         optout_keyword_delete(keyword=keyword, actor=request.user, ip=client_ip(request))
     except ApplicationError as exc:
@@ -129,7 +125,7 @@ def optout_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             optout_manual_create(
-                tenant=_tenant(request),
+                tenant=request_tenant(request),
                 actor=request.user,  # type: ignore[arg-type]  # tenant_required: authenticated
                 number=form.cleaned_data["number"],
                 reason=form.cleaned_data["reason"],
@@ -147,7 +143,7 @@ def optout_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @tenant_required(roles=CLINIC_ROLES)
 def optout_close(request: HttpRequest, optout_id: int) -> HttpResponse:
-    row = tenant_get_or_404(OptOut, tenant=_tenant(request), pk=optout_id)
+    row = tenant_get_or_404(OptOut, tenant=request_tenant(request), pk=optout_id)
     form = ReasonForm(request.POST)
     error = "Informe o motivo para reativar o número."
     if form.is_valid():
@@ -198,7 +194,7 @@ def _autoreply_context(request: HttpRequest, form: AutoReplyForm) -> dict[str, A
         "form": form,
         "variables": AUTOREPLY_VARIABLES,
         "page_obj": selectors.autoreply_log_page(
-            tenant=_tenant(request), page=request.GET.get("page")
+            tenant=request_tenant(request), page=request.GET.get("page")
         ),
         "is_manager": _is_manager(request),
     }
@@ -207,7 +203,7 @@ def _autoreply_context(request: HttpRequest, form: AutoReplyForm) -> dict[str, A
 @require_http_methods(["GET", "POST"])
 @tenant_required(roles=CLINIC_ROLES)
 def autoreply_page(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     if request.method == "GET":
         row = selectors.autoreply_settings_get(tenant=tenant)
         form = AutoReplyForm(initial=_autoreply_initial(row, tenant.state))
@@ -245,7 +241,7 @@ REMINDERS_TEMPLATE = "automation/reminders.html"
 
 
 def _templates(request: HttpRequest) -> list[Any]:
-    return channel_templates(channel=channel_active_get(tenant=_tenant(request)))
+    return channel_templates(channel=channel_active_get(tenant=request_tenant(request)))
 
 
 def _reminder_initial(row: ReminderSettings | None) -> dict[str, Any]:
@@ -266,7 +262,7 @@ def _reminder_initial(row: ReminderSettings | None) -> dict[str, Any]:
 
 
 def _reminders_context(request: HttpRequest, form: ReminderForm) -> dict[str, Any]:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     channel = channel_active_get(tenant=tenant)
     return {
         "tab": "reminders",
@@ -285,7 +281,7 @@ def _reminders_context(request: HttpRequest, form: ReminderForm) -> dict[str, An
 @require_http_methods(["GET", "POST"])
 @tenant_required(roles=CLINIC_ROLES)
 def reminders_page(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     templates = _templates(request)
     if request.method == "GET":
         initial = _reminder_initial(selectors.reminder_settings_get(tenant=tenant))
@@ -323,7 +319,7 @@ def reminders_preview(request: HttpRequest) -> HttpResponse:
     """htmx: the two texts as typed, filled in for the next appointment."""
     try:
         previews = reminder_preview(
-            tenant=_tenant(request),
+            tenant=request_tenant(request),
             text_24h=request.POST.get("text_24h", ""),
             text_2h=request.POST.get("text_2h", ""),
         )

@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from clinicrm.core.storage_config import storages_default_from_environ
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 ENV = os.environ.get("DJANGO_ENV", "development")
 PRODUCTION = ENV == "production"
@@ -56,6 +58,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    # django-ninja as an installed app serves its Swagger UI from our own static files (no CDN,
+    # no inline script), so /api/v1/docs works under the strict CSP.
+    "ninja",
     "clinicrm.core",
     "clinicrm.people",
     "clinicrm.agenda",
@@ -68,22 +73,32 @@ INSTALLED_APPS = [
     "clinicrm.search",
     "clinicrm.saas",
     "clinicrm.automation",
-    "clinicrm.devtools",
+    "clinicrm.compliance",
 ]
+# Fakes, the phone simulator, the demo seed: never installed (nor routed) in production.
+if not PRODUCTION:
+    INSTALLED_APPS.append("clinicrm.devtools")
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id (core/log_context.py).
+    "clinicrm.core.log_context.RequestIdMiddleware",
+    "clinicrm.core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise's own middleware is sync-only, which under ASGI costs a thread hop for
+    # everything below it; this subclass is async capable (core/static_middleware.py).
+    "clinicrm.core.static_middleware.AsyncWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinicrm.core.accounts.middleware.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clinicrm.core.tenancy.TenantMiddleware",
+    "clinicrm.core.error_views.BadParameterMiddleware",
 ]
 
 ROOT_URLCONF = "clinicrm.config.urls"
@@ -93,7 +108,12 @@ ASGI_APPLICATION = "clinicrm.config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "clinicrm" / "templates"],
+        # Each provider folder keeps its own pages (integrations/<provider>/templates/<provider>/):
+        # the folders are not apps, so their template directories are listed here, all at once.
+        "DIRS": [
+            BASE_DIR / "clinicrm" / "templates",
+            *sorted((BASE_DIR / "clinicrm" / "integrations").glob("*/templates")),
+        ],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -134,6 +154,28 @@ else:
             },
         }
     }
+
+# psycopg's pool instead of one new connection per request and per task (CONN_MAX_AGE must stay 0
+# with a pool): on by default in production (DATABASE_POOL=0 turns it off), opt-in elsewhere. It
+# bounds each process's sessions, so a burst of requests (a reconnect storm of SSE streams) waits
+# for a connection instead of exhausting PostgreSQL; past DATABASE_POOL_TIMEOUT the answer is 503.
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_bool("DATABASE_POOL", PRODUCTION):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
+
+# Row-level security on every tenant table (core/rls.py), PostgreSQL only: on by default in
+# production (DATABASE_RLS=0 turns it off), opt-in elsewhere. The database user must be neither a
+# superuser nor BYPASSRLS, or every policy is skipped: docs/deploy.md. DATABASE_ROLE makes each
+# connection `SET ROLE` to that role (a login user that may only assume the application's role).
+DATABASE_RLS = DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_bool(
+    "DATABASE_RLS", PRODUCTION
+)
+if os.environ.get("DATABASE_ROLE") and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["OPTIONS"]["assume_role"] = os.environ["DATABASE_ROLE"]
 
 # LISTEN sessions (realtime hub, task wake-up) need a direct server connection: set this when
 # DATABASE_URL points at a transaction-mode pooler such as PgBouncer (core/dbutil.py).
@@ -180,6 +222,27 @@ PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT_SECONDS", "3
 INVITE_TIMEOUT_SECONDS = int(os.environ.get("INVITE_TIMEOUT_SECONDS", str(7 * 24 * 3600)))
 PASSWORD_RESET_MAX_PER_HOUR = int(os.environ.get("PASSWORD_RESET_MAX_PER_HOUR", "3"))
 PASSWORD_RESET_IP_MAX_PER_HOUR = int(os.environ.get("PASSWORD_RESET_IP_MAX_PER_HOUR", "20"))
+# Posts to the public patient intake form (compliance/intake/) per address and hour.
+INTAKE_PUBLIC_MAX_PER_HOUR = int(os.environ.get("INTAKE_PUBLIC_MAX_PER_HOUR", "30"))
+# LGPD (compliance/): how long the signed download link of a patient's data export works.
+LGPD_EXPORT_LINK_SECONDS = int(os.environ.get("LGPD_EXPORT_LINK_SECONDS", str(24 * 3600)))
+# Retention (compliance/retention.py, run by the scheduler): days before handled webhook
+# bodies and headers are emptied (metadata kept), realtime events and failed-login rows deleted,
+# and intake submissions rejected (or unreviewed when their invite expired) deleted.
+RETENTION_INBOUND_BODY_DAYS = int(os.environ.get("RETENTION_INBOUND_BODY_DAYS", "90"))
+# Short on purpose: realtime events only serve a reconnecting browser's replay (see
+# compliance/retention.py); the retention job is their only purge, and audits it.
+RETENTION_REALTIME_DAYS = int(os.environ.get("RETENTION_REALTIME_DAYS", "2"))
+RETENTION_LOGIN_ATTEMPT_DAYS = int(os.environ.get("RETENTION_LOGIN_ATTEMPT_DAYS", "30"))
+RETENTION_INTAKE_DAYS = int(os.environ.get("RETENTION_INTAKE_DAYS", "90"))
+
+# Session expiry (core/accounts/middleware.py): a session ends after this long without the
+# member's own activity (polls and the realtime stream do not count), and at most this long after
+# login. Health data: 30 minutes idle by default. The cookie and the stored session live as long
+# as the absolute limit.
+SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
+SESSION_MAX_AGE_SECONDS = int(os.environ.get("SESSION_MAX_AGE_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
 
 # --- E-mail ---------------------------------------------------------------------------------
 # Development and the demo print e-mails (links included) on the task worker's console;
@@ -217,12 +280,13 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# clinicrm/static/ (app.css, app.js) belongs to no app, so the static finders must be told.
+STATICFILES_DIRS = [BASE_DIR / "clinicrm" / "static"]
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "var" / "private"))
+# Private media: local disk, or an S3-compatible private bucket with STORAGE_URL / AWS_* (see
+# core/storage_config.py; `manage.py media_migrate --to s3` copies the local files over).
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/media-signed/"},
-    },
+    "default": storages_default_from_environ(PRIVATE_MEDIA_ROOT),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -238,7 +302,10 @@ if not PRODUCTION:
 # --- Tasks ----------------------------------------------------------------------------------
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # django-tasks-db's DatabaseBackend carrying the row-level-security scope of the enqueuer.
+        "BACKEND": os.environ.get(
+            "TASKS_BACKEND", "clinicrm.core.task_backend.ScopedDatabaseBackend"
+        ),
         "QUEUES": ["default", "webhooks", "sends"],
     }
 }
@@ -278,25 +345,44 @@ if PRODUCTION:
     ]
 
 # --- Logging: never personal data; handlers log ids and event types only ----------------------
+# One handler, and every logger writes through it: Django's own ("django" lost its DEBUG-only
+# console and mail_admins handlers, "django.server" its own) and granian's workers (access log,
+# when enabled). The redaction filter sits on the handler, so no logger escapes it, in DEBUG or
+# not: no webhook or media token, reset link, query string, phone or CPF leaves in a log line.
+# Production writes one JSON object per line (time, level, logger, message, request_id,
+# tenant_id, process, exc: core/log_json.py); development the plain line. LOG_FORMAT overrides.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "clinicrm.core.log_json.JsonFormatter"},
+    },
     "filters": {
-        "redact_tokens": {"()": "clinicrm.core.log_filters.RedactWebhookTokens"},
+        "context": {"()": "clinicrm.core.log_context.LogContext"},
+        "redact": {"()": "clinicrm.core.log_filters.RedactPersonalData"},
         "db_unavailable": {"()": "clinicrm.core.log_filters.DatabaseUnavailableAsWarning"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO; Asaas customer look-ups carry the CPF/CNPJ.
+        "httpx": {"level": "WARNING"},
         "django.request": {"filters": ["db_unavailable"]},
+        "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "granian.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
@@ -307,21 +393,11 @@ ASAAS_ENVIRONMENT = os.environ.get("ASAAS_ENVIRONMENT", "sandbox")
 ASAAS_BASE_URL = os.environ.get("ASAAS_BASE_URL", "")
 ASAAS_API_KEY = os.environ.get("ASAAS_API_KEY", "")
 ASAAS_WEBHOOK_TOKEN = os.environ.get("ASAAS_WEBHOOK_TOKEN", "")
+# Global API key of the Evolution server (AUTHENTICATION_API_KEY there): only used to create
+# instances; every other call uses the instance's own key, stored encrypted on the channel.
+EVOLUTION_API_KEY = os.environ.get("EVOLUTION_API_KEY", "")
 
-# --- JSON API (api app) -----------------------------------------------------------------------
-# django-ninja as an installed app serves its Swagger UI from our own static files (no CDN, no
-# inline script), so /api/v1/docs works under the strict CSP.
-INSTALLED_APPS.append("ninja")
-
-# --- Project-level static files (runtime) ------------------------------------------------------
-# clinicrm/static/ (app.css, app.js) belongs to no app, so the static finders must be told.
-STATICFILES_DIRS = [BASE_DIR / "clinicrm" / "static"]
-
-# --- Asaas / outbound HTTP (asaas helper) ----------------------------------------------------
-# httpx logs every request URL at INFO; Asaas customer look-ups carry the CPF/CNPJ in the query.
-LOGGING["loggers"]["httpx"] = {"level": "WARNING"}  # type: ignore[index]
-
-# --- Messaging (messaging helper) -----------------------------------------------------------
+# --- Messaging --------------------------------------------------------------------------------
 # Fernet key(s) for channel secrets at rest, comma-separated (first encrypts, all decrypt).
 # Empty: a key derived from SECRET_KEY (development). Generate one with
 # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
@@ -353,37 +429,28 @@ MESSAGING_RECONCILE_BACKOFF_MAX_SECONDS = int(
 MESSAGING_RECONCILE_CLOCK_SKEW_SECONDS = int(
     os.environ.get("MESSAGING_RECONCILE_CLOCK_SKEW_SECONDS", "5")
 )
-# SSE: poll interval of the events table (SQLite, or PostgreSQL without LISTEN) and heartbeat
-# period (seconds).
+# SSE: poll interval of the events table (SQLite, or PostgreSQL without LISTEN), heartbeat
+# period, and a stream's lifetime before the browser reconnects with Last-Event-ID (seconds).
 MESSAGING_SSE_POLL_SECONDS = float(os.environ.get("MESSAGING_SSE_POLL_SECONDS", "1.0"))
 MESSAGING_SSE_HEARTBEAT_SECONDS = float(os.environ.get("MESSAGING_SSE_HEARTBEAT_SECONDS", "15"))
-
-# --- WhatsApp channels (channels helper) -----------------------------------------------------
-# Global API key of the Evolution server (AUTHENTICATION_API_KEY there): only used to create
-# instances; every other call uses the instance's own key, stored encrypted on the channel.
-EVOLUTION_API_KEY = os.environ.get("EVOLUTION_API_KEY", "")
-
-# --- Realtime LISTEN/NOTIFY (proofs helper) --------------------------------------------------
+MESSAGING_SSE_MAX_SECONDS = float(os.environ.get("MESSAGING_SSE_MAX_SECONDS", "300"))
 # PostgreSQL: feed SSE streams through one LISTEN connection per ASGI process (messaging/hub.py)
 # instead of polling; "0" falls back to polling the events table (always the case on SQLite).
 MESSAGING_SSE_LISTEN = _env_bool("MESSAGING_SSE_LISTEN", True)
 
-# --- PostgreSQL connection pool ----------------------------------------------------------------
-# psycopg's pool instead of one new connection per request and per task (CONN_MAX_AGE must stay 0
-# with a pool): on by default in production (DATABASE_POOL=0 turns it off), opt-in elsewhere. It
-# bounds each process's sessions, so a burst of requests (a reconnect storm of SSE streams) waits
-# for a connection instead of exhausting PostgreSQL; past DATABASE_POOL_TIMEOUT the answer is 503.
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_bool("DATABASE_POOL", PRODUCTION):
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
-        "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
-        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
-    }
+# --- Metrics: /metrics for Prometheus with "Authorization: Bearer <METRICS_TOKEN>" (unset: 404).
+# Several web processes: PROMETHEUS_MULTIPROC_DIR names an empty directory (core/metrics.py).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "300"))
 
-# --- Webhook throughput (perf helper) ----------------------------------------------------------
-# WhiteNoise's own middleware is sync-only, which under ASGI costs a new thread and event loop per
-# request for everything below it; this subclass is async capable (core/static_middleware.py).
-MIDDLEWARE[MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware")] = (
-    "clinicrm.core.static_middleware.AsyncWhiteNoiseMiddleware"
-)
+# --- Error reporting (optional): Sentry when SENTRY_DSN is set; no personal data is sent
+# (send_default_pii=False and the log redaction on every event: core/sentry.py).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from clinicrm.core.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", ENV),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+    )

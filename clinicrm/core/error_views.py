@@ -11,11 +11,14 @@ import sys
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.deprecation import MiddlewareMixin
 
+from clinicrm.core.dates import BadParameter
 from clinicrm.core.dbutil import DATABASE_UNAVAILABLE
 
 RETRY_AFTER_SECONDS = 5
 UNAVAILABLE = "Serviço temporariamente indisponível. Tente de novo em alguns segundos."
+BAD_REQUEST = "Pedido inválido."
 ERROR = "Erro interno. A equipe foi avisada; tente de novo mais tarde."
 
 
@@ -36,3 +39,29 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400, and the answer to a BadParameter a view raised: a pt-BR reason, as JSON
+    `{"detail", "field"}` under /api/, as a page elsewhere. Other 400s (Django's suspicious
+    requests) say only "Pedido inválido": their messages are not meant for people."""
+    field = None
+    message = BAD_REQUEST
+    if isinstance(exception, BadParameter):
+        message, field = exception.message, exception.field
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "field": field}, status=400)
+    if request.path.startswith(("/webhooks/", "/eventos/")):
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    template = loader.get_template("400.html")
+    return HttpResponse(template.render({"message": message}, request), status=400)
+
+
+class BadParameterMiddleware(MiddlewareMixin):
+    """A view's BadParameter becomes the 400 page here, before Django's exception handling
+    (which in DEBUG would show its technical page instead)."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, BadParameter):
+            return bad_request(request, exception)
+        return None

@@ -8,8 +8,15 @@ from clinicrm.core.models import User
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField(label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True}))
-    password = forms.CharField(label="Senha", strip=False, widget=forms.PasswordInput)
+    email = forms.EmailField(
+        label="E-mail",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Senha",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, request: HttpRequest, *args: object, **kwargs: object) -> None:
         self.request = request

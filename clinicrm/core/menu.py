@@ -1,11 +1,12 @@
-"""Side menu by role. Items whose URL is not installed yet are left out, so apps plug in."""
+"""Side menu by role. Each app registers its own items from its AppConfig.ready()
+(`menu_register`), so core names no app above it; items whose URL is not routed (an app not
+installed, such as devtools in production) are left out."""
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from clinicrm.core.models import CLINIC_ROLES, Membership, Role
+from clinicrm.core.models import Membership, Role
 
 ALL_ROLES = frozenset(Role.values)
 
@@ -17,36 +18,24 @@ class MenuItem:
     icon: str
     roles: frozenset[str] = ALL_ROLES
     badge_id: str = ""
-    dev_only: bool = False  # development tools: hidden when DJANGO_ENV=production
+    order: int = 100  # position in the menu, smallest first
 
 
-CLINIC_MENU: tuple[MenuItem, ...] = (
-    MenuItem("Painel", "dashboard:home", "◧"),
-    MenuItem("Conversas", "messaging:inbox", "✉", badge_id="menu-badge-inbox"),
-    MenuItem("Pacientes", "people:patient_list", "☺"),
-    MenuItem("Profissionais", "people:professional_list", "✚", CLINIC_ROLES),
-    MenuItem("Agenda do dia", "agenda:day", "▦"),
-    MenuItem("Minha agenda", "agenda:my_week", "▤", frozenset({Role.PROFESSIONAL})),
-    MenuItem("Créditos WhatsApp", "credits:page", "◎", frozenset({Role.OWNER, Role.ADMIN})),
-    MenuItem("Extrato", "credits:statement", "≣", frozenset({Role.OWNER, Role.ADMIN})),
-    MenuItem("WhatsApp", "messaging:channel_chooser", "☏", frozenset({Role.OWNER, Role.ADMIN})),
-    MenuItem("Automação", "automation:reminders", "⟳", CLINIC_ROLES),
-    MenuItem("Membros", "core:member_list", "♟", frozenset({Role.OWNER, Role.ADMIN})),
-    # The simulator's views answer 404 to the other roles and in production, like this item.
-    MenuItem("Simulador WhatsApp", "devtools:simulator", "▣", CLINIC_ROLES, dev_only=True),
-)
-
-SAAS_MENU: tuple[MenuItem, ...] = (
-    MenuItem("Console SaaS", "saas:home", "⚙"),
-    MenuItem("Add-ons e créditos", "saas:addons", "◎"),
-)
+_clinic_items: dict[str, MenuItem] = {}
+_saas_items: dict[str, MenuItem] = {}
 
 
-def _resolved(items: tuple[MenuItem, ...]) -> list[dict[str, str]]:
-    out = []
+def menu_register(*items: MenuItem, saas: bool = False) -> None:
+    """Add items to the clinic menu (or the SaaS staff menu). Registering a URL name again
+    replaces its item, so a second ready() call changes nothing."""
+    target = _saas_items if saas else _clinic_items
     for item in items:
-        if item.dev_only and getattr(settings, "PRODUCTION", False):
-            continue
+        target[item.url_name] = item
+
+
+def _resolved(items: list[MenuItem]) -> list[dict[str, str]]:
+    out = []
+    for item in sorted(items, key=lambda i: i.order):
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:
@@ -58,5 +47,6 @@ def _resolved(items: tuple[MenuItem, ...]) -> list[dict[str, str]]:
 def menu_for(*, membership: Membership | None, is_staff: bool) -> dict[str, list[dict[str, str]]]:
     clinic = []
     if membership is not None:
-        clinic = _resolved(tuple(i for i in CLINIC_MENU if membership.role in i.roles))
-    return {"clinic": clinic, "saas": _resolved(SAAS_MENU) if is_staff else []}
+        clinic = _resolved([i for i in _clinic_items.values() if membership.role in i.roles])
+    saas = _resolved(list(_saas_items.values())) if is_staff else []
+    return {"clinic": clinic, "saas": saas}

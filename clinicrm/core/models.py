@@ -71,6 +71,10 @@ class Tenant(models.Model):
     cpf_cnpj = models.CharField("CPF/CNPJ", max_length=14, null=True, blank=True)
     # UF whose holidays count besides the national ones (core.holidays); blank = national only.
     state = models.CharField("estado (UF)", max_length=2, blank=True, default="")
+    # Least privilege (core.visibility): professionals see only the patients they attend.
+    professionals_own_patients_only = models.BooleanField(
+        "profissionais veem só os próprios pacientes", default=True
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -156,6 +160,17 @@ class SearchIndexed(models.Model):
         super().save(*args, **kwargs)
 
 
+class AuditLogQuerySet(models.QuerySet["AuditLog"]):
+    """Audit rows are append-only: bulk UPDATE and DELETE are refused here too (PostgreSQL
+    also refuses them with a trigger; see compliance migration 0001)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("audit_logs is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("audit_logs is append-only")
+
+
 class AuditLog(models.Model):
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL)
@@ -168,6 +183,8 @@ class AuditLog(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = AuditLogQuerySet.as_manager()
+
     class Meta:
         db_table = "audit_logs"
         ordering = ["-created_at", "-id"]
@@ -175,6 +192,14 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("audit_logs is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("audit_logs is append-only")
 
 
 class LoginAttempt(models.Model):
@@ -279,3 +304,27 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
+
+
+class NotificationPreference(models.Model):
+    """A member's choice for one notification kind in one tenant. No row = the kind arrives
+    (every kind is on by default); `core.notifications.notification_send` skips the members
+    who switched a kind off."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "notification_preferences"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "kind"], name="notification_prefs_member_kind_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {'on' if self.enabled else 'off'}"

@@ -1,24 +1,32 @@
-"""The bell: notification history, the htmx panel, counts for the notifier, the message popup.
+"""The bell: notification history, the htmx panel, counts for the notifier, and each member's
+preferences (which kinds arrive).
 
 Thin views over `clinicrm.core.notifications`. Every query filters by the current tenant and the
-logged-in user. The popup fragment is fetched by the notifier (notifier.js) when the SSE stream
-reports a new inbound message, so the stream itself never carries names or text.
+logged-in user. Conversations come from the registered inbox feed (messaging registers it, with
+the message popup the notifier fetches).
 """
 
 from typing import Any, cast
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinicrm.core.accounts.middleware import background_view
 from clinicrm.core.models import Notification, Tenant, User
 from clinicrm.core.notifications import (
+    notification_conversations_unread,
+    notification_inbox,
+    notification_kinds_for,
     notification_latest,
     notification_mark_all_read,
     notification_mark_read,
     notification_page,
+    notification_preferences_get,
+    notification_preferences_set,
     notification_unread_count,
 )
 from clinicrm.core.tenancy import tenant_get_or_404, tenant_required
@@ -26,16 +34,14 @@ from clinicrm.core.tenancy import tenant_get_or_404, tenant_required
 PANEL_TEMPLATE = "core/notifications_panel.html"
 
 
-def conversations_unread_count(*, tenant: Any) -> int:
-    """Threads with unread inbound messages (read from the threads table, never from messages)."""
-    from clinicrm.messaging.models import Thread
-
-    return Thread.objects.filter(tenant=tenant, unread_count__gt=0).count()
-
-
 def _who(request: HttpRequest) -> tuple[Tenant, User]:
     """The current tenant and member (tenant_required guarantees both)."""
     return cast(Tenant, request.tenant), cast(User, request.user)  # type: ignore[attr-defined]
+
+
+def _inbox_url() -> str:
+    feed = notification_inbox()
+    return reverse(feed.inbox_url_name) if feed else ""
 
 
 def _panel_context(request: HttpRequest) -> dict[str, Any]:
@@ -43,7 +49,8 @@ def _panel_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "notifications": notification_latest(user=user, tenant=tenant),
         "unread": notification_unread_count(user=user, tenant=tenant),
-        "conversations_unread": conversations_unread_count(tenant=tenant),
+        "conversations_unread": notification_conversations_unread(tenant=tenant),
+        "inbox_url": _inbox_url(),
     }
 
 
@@ -69,12 +76,13 @@ def notification_panel_view(request: HttpRequest) -> HttpResponse:
     return render(request, PANEL_TEMPLATE, _panel_context(request))
 
 
+@background_view
 @require_GET
 @tenant_required
 def notification_counts_view(request: HttpRequest) -> JsonResponse:
     tenant, user = _who(request)
     notifications = notification_unread_count(user=user, tenant=tenant)
-    conversations = conversations_unread_count(tenant=tenant)
+    conversations = notification_conversations_unread(tenant=tenant)
     response = JsonResponse(
         {
             "notifications": notifications,
@@ -91,7 +99,7 @@ def notification_counts_view(request: HttpRequest) -> JsonResponse:
 def notification_mark_all_read_view(request: HttpRequest) -> HttpResponse:
     tenant, user = _who(request)
     notification_mark_all_read(user=user, tenant=tenant)
-    if request.headers.get("HX-Request"):
+    if request.htmx:  # type: ignore[attr-defined]
         response = render(request, PANEL_TEMPLATE, _panel_context(request))
         response["HX-Trigger"] = "notifications-changed"
         return response
@@ -115,32 +123,18 @@ def notification_open_view(request: HttpRequest, notification_id: int) -> HttpRe
     return redirect("core:notification_list")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @tenant_required
-def message_popup_view(request: HttpRequest) -> HttpResponse:
-    """The floating "Nova mensagem de ..." card for a thread of the current tenant (by its id)."""
-    from clinicrm.messaging.models import Thread
-    from clinicrm.people.phones import phone_format_display
-
-    raw = request.GET.get("thread", "")
-    if not raw.isdigit():
-        raise Http404("Não encontrado.")
-    tenant, _user = _who(request)
-    thread = tenant_get_or_404(Thread.objects.select_related("patient"), tenant=tenant, pk=int(raw))
-    if thread.patient_id and thread.patient is not None:
-        sender = thread.patient.full_name
-    elif thread.contact_name:
-        sender = thread.contact_name
-    elif thread.thread_key.startswith("+"):
-        sender = phone_format_display(thread.thread_key)
-    else:
-        sender = "um contato"
-    return render(
-        request,
-        "core/notifications_popup.html",
-        {
-            "thread": thread,
-            "sender": sender,
-            "thread_url": reverse("messaging:thread", kwargs={"thread_key": thread.thread_key}),
-        },
-    )
+def notification_preferences_view(request: HttpRequest) -> HttpResponse:
+    """Which kinds of notification the member receives in this clinic (all on by default)."""
+    tenant, user = _who(request)
+    role = request.membership.role  # type: ignore[attr-defined]
+    if request.method == "POST":
+        notification_preferences_set(
+            tenant=tenant, user=user, role=role, enabled=set(request.POST.getlist("kinds"))
+        )
+        messages.success(request, "Preferências de notificação salvas.")
+        return redirect("core:notification_preferences")
+    prefs = notification_preferences_get(tenant=tenant, user=user, role=role)
+    kinds = [(kind, prefs[kind.code]) for kind in notification_kinds_for(role=role)]
+    return render(request, "core/notification_preferences.html", {"kinds": kinds})

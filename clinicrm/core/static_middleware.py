@@ -5,6 +5,9 @@ one with `async_to_sync`, which (without a main event loop captured at start-up)
 thread and a new event loop for every request: about half of the CPU of a small request. This
 subclass is sync and async capable; in async mode the static-file lookup is a dict get (or a
 filesystem check with autorefresh, done in a thread) and serving a file happens in a thread.
+It uses WhiteNoise's internals (`files`, `find_file`, `serve`, `autorefresh`): the tripwire for
+an upgrade that changes them is core/tests/test_static_middleware.py (the real ASGI and WSGI
+paths).
 """
 
 from typing import Any

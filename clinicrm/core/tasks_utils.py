@@ -38,6 +38,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BASE_DELAY = dt.timedelta(seconds=30)
 DEFAULT_MAX_DELAY = dt.timedelta(hours=1)
 WORKER_LOST_EXCEPTION = "clinicrm.core.tasks_utils.WorkerLostError"
+# What the package records on a task a forced stop interrupted (core/worker.py).
+INTERRUPTED = ("builtins.SystemExit", "builtins.KeyboardInterrupt")
 # Workers without a heartbeat: a task RUNNING this long is presumed orphaned.
 LEGACY_RUNNING_TIMEOUT = dt.timedelta(minutes=15)
 
@@ -222,29 +224,57 @@ def task_requeue_orphan(
         if not claimed:
             return False  # another reaper (or the worker itself) got there first
         row = DBTaskResult.objects.get(id=result_id)
-        attempts = len(row.worker_ids or [])
-        if attempts >= max_attempts:
-            logger.error(
-                "task %s (%s) lost its worker %d times; not re-enqueued",
-                row.task_path,
-                row.id,
-                attempts,
-            )
-            return False
-        copy = DBTaskResult.objects.create(
-            args_kwargs=row.args_kwargs,
-            priority=row.priority,
-            task_path=row.task_path,
-            queue_name=row.queue_name,
-            backend_name=row.backend_name,
-            run_after=now,
-            worker_ids=list(row.worker_ids or []),
-        )
-        task_wakeup_send()
+        copy = _copy_enqueue(row=row, max_attempts=max_attempts)
+    if copy is None:
+        return False
     logger.warning(
         "task %s (%s) orphaned (%s); re-enqueued as %s", row.task_path, row.id, reason, copy.id
     )
     return True
+
+
+def task_requeue_interrupted(*, result_id: Any, max_attempts: int = 3) -> bool:
+    """A task cut short by a forced worker stop (a second SIGTERM/SIGINT raises SystemExit in
+    it): the package recorded it FAILED, its transaction rolled back, nobody would run it
+    again. Enqueue one fresh copy, like the reaper does for a killed worker's task."""
+    from django_tasks_db.models import DBTaskResult
+
+    with transaction.atomic():
+        row = DBTaskResult.objects.select_for_update().get(id=result_id)
+        if row.status != TaskResultStatus.FAILED or row.exception_class_path not in INTERRUPTED:
+            return False  # it finished (or failed on its own) before the stop reached it
+        copy = _copy_enqueue(row=row, max_attempts=max_attempts)
+    if copy is None:
+        return False
+    logger.warning("task %s (%s) interrupted; re-enqueued as %s", row.task_path, row.id, copy.id)
+    return True
+
+
+def _copy_enqueue(*, row: Any, max_attempts: int) -> Any:
+    """A fresh READY copy of task row `row` carrying its worker ids (the attempt count), or
+    None past `max_attempts`. In the caller's transaction."""
+    from django_tasks_db.models import DBTaskResult
+
+    attempts = len(row.worker_ids or [])
+    if attempts >= max_attempts:
+        logger.error(
+            "task %s (%s) lost its worker %d times; not re-enqueued",
+            row.task_path,
+            row.id,
+            attempts,
+        )
+        return None
+    copy = DBTaskResult.objects.create(
+        args_kwargs=row.args_kwargs,
+        priority=row.priority,
+        task_path=row.task_path,
+        queue_name=row.queue_name,
+        backend_name=row.backend_name,
+        run_after=timezone.now(),
+        worker_ids=list(row.worker_ids or []),
+    )
+    task_wakeup_send()
+    return copy
 
 
 def housekeeping_prune(*, keep: dt.timedelta) -> dict[str, int]:

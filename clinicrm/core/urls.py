@@ -1,6 +1,7 @@
 from django.urls import path
 
-from clinicrm.core import health_views, views
+from clinicrm.core import health_views, members_views, notifications_views, views
+from clinicrm.core.accounts import views as account_views
 
 app_name = "core"
 
@@ -11,12 +12,8 @@ urlpatterns = [
     path("clinica/trocar/", views.tenant_switch_view, name="tenant_switch"),
     path("healthz", health_views.healthz, name="healthz"),
     path("readyz", health_views.readyz, name="readyz"),
-]
-
-# Password recovery and invitations: see core/accounts/views.py.
-from clinicrm.core.accounts import views as account_views  # noqa: E402
-
-urlpatterns += [
+    path("metrics", health_views.metrics, name="metrics"),
+    # Password recovery and invitations: see core/accounts/views.py.
     path(
         "senha/esqueci/",
         account_views.PasswordResetRequestView.as_view(),
@@ -43,12 +40,7 @@ urlpatterns += [
         name="invite_accept",
     ),
     path("convite/concluido/", account_views.InviteDoneView.as_view(), name="invite_complete"),
-]
-
-# Members page (owner/admin): see core/members_views.py.
-from clinicrm.core import members_views  # noqa: E402
-
-urlpatterns += [
+    # Members page (owner/admin): see core/members_views.py.
     path("membros/", members_views.member_list_view, name="member_list"),
     path("membros/adicionar/", members_views.member_add_view, name="member_add"),
     path("membros/<int:membership_id>/papel/", members_views.member_role_view, name="member_role"),
@@ -67,13 +59,13 @@ urlpatterns += [
         members_views.member_invite_view,
         name="member_invite",
     ),
-]
-
-# Notifications (the bell) and the realtime popup: see core/notifications_views.py.
-from clinicrm.core import notifications_views  # noqa: E402
-
-urlpatterns += [
+    # Notifications (the bell): see core/notifications_views.py.
     path("notificacoes/", notifications_views.notification_list_view, name="notification_list"),
+    path(
+        "notificacoes/preferencias/",
+        notifications_views.notification_preferences_view,
+        name="notification_preferences",
+    ),
     path(
         "notificacoes/painel/",
         notifications_views.notification_panel_view,
@@ -93,10 +85,5 @@ urlpatterns += [
         "notificacoes/<int:notification_id>/abrir/",
         notifications_views.notification_open_view,
         name="notification_open",
-    ),
-    path(
-        "notificacoes/nova-mensagem/",
-        notifications_views.message_popup_view,
-        name="message_popup",
     ),
 ]

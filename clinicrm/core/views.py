@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +9,8 @@ from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from clinicrm.core.accounts.emails import duration_label
+from clinicrm.core.accounts.middleware import REASON_IDLE, REASON_LIMIT
 from clinicrm.core.forms import LoginForm
 from clinicrm.core.tenancy import SESSION_TENANT_KEY, memberships_for_user
 
@@ -25,11 +28,29 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if form.user.is_staff and not memberships_for_user(form.user).exists():
             return redirect("saas:home")
         return redirect("dashboard:home")
-    context = {"form": form, "next": request.GET.get("next", "")}
+    context = {
+        "form": form,
+        "next": request.GET.get("next", ""),
+        "expired_notice": session_expired_notice(request.GET.get("motivo", "")),
+    }
     response = render(request, "core/login.html", context, status=429 if form.refusal else 200)
     if form.refusal:
         response["Retry-After"] = str(form.refusal.wait_seconds)
     return response
+
+
+def session_expired_notice(reason: str) -> str:
+    """Why the member is back on the login page (SessionExpiryMiddleware names the reason)."""
+    if reason == REASON_IDLE:
+        idle = duration_label(settings.SESSION_IDLE_TIMEOUT_SECONDS)
+        return f"Sua sessão expirou após {idle} sem atividade. Entre novamente para continuar."
+    if reason == REASON_LIMIT:
+        limit = duration_label(settings.SESSION_MAX_AGE_SECONDS)
+        return (
+            f"Sua sessão expirou: por segurança, ela dura no máximo {limit}. "
+            "Entre novamente para continuar."
+        )
+    return ""
 
 
 @require_POST

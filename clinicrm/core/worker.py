@@ -13,17 +13,22 @@ What the package's `db_worker` lacks, and this adds:
   wakes at once; the poll remains for deferred tasks and as a fallback. SQLite polls often.
 - **Nobody notices when it dies mid-task**: a `HeartbeatThread` beats every 10 s; the reaper
   re-queues the RUNNING task of a worker whose heartbeat is stale (`tasks_utils`).
+- Each task runs under the row-level-security scope it was enqueued with (`core.rls`).
 - A task whose result could not be recorded because the database went away is re-queued by
   the worker itself once the database is back (it would otherwise stay RUNNING under a live
   heartbeat).
 
 Kept from the package: claiming (`SELECT .. FOR UPDATE SKIP LOCKED`, an exclusive transaction
 on SQLite), running, recording, and graceful stop: SIGTERM/SIGINT let the running task finish,
-then the worker exits; a second signal exits at once and the reaper re-queues the task.
+then the worker exits. A second signal stops at once: the package raises SystemExit inside the
+task (its transaction rolls back) and records the task FAILED, after which nothing would run it
+again; here the worker enqueues a fresh copy before exiting (`task_requeue_interrupted`), as the
+reaper does for a killed worker's task.
 """
 
 import logging
 import time
+from types import FrameType
 from typing import Any
 
 from django.db import close_old_connections
@@ -34,9 +39,11 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from clinicrm.core.dbutil import DATABASE_UNAVAILABLE, backoff_delay, connections_discard
 from clinicrm.core.heartbeats import HeartbeatThread
+from clinicrm.core.log_context import log_task_begin
 from clinicrm.core.models import ProcessKind
+from clinicrm.core.rls import SNAPSHOT_KEY, rls_restored
 from clinicrm.core.task_wakeup import TaskWakeup
-from clinicrm.core.tasks_utils import task_requeue_orphan
+from clinicrm.core.tasks_utils import task_requeue_interrupted, task_requeue_orphan
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +55,12 @@ class ResilientWorker(Worker):
         self._failures = 0
         # (id, started_at) of a claimed task whose outcome could not be written.
         self._unrecorded: tuple[Any, Any] | None = None
+        self._forced_stop = False
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        if not self.running and self.running_task:
+            self._forced_stop = True  # the package now raises SystemExit inside the task
+        super().shutdown(signum, frame)
 
     def run(self) -> None:
         logger.info("worker %s starting (queues %s)", self.worker_id, ",".join(self.queue_names))
@@ -99,7 +112,15 @@ class ResilientWorker(Worker):
             raise
         return task_result, True
 
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        # Under the row-level-security scope of whoever enqueued it (core/task_backend.py).
+        with rls_restored((db_task_result.args_kwargs or {}).get(SNAPSHOT_KEY)):
+            super().run_task(db_task_result)
+
     def _run_claimed(self, task_result: DBTaskResult) -> None:
+        # The task's lines name it (and its clinic once the task knows it); the worker's own
+        # lines between tasks name none.
+        log_task_begin(task_result.id)
         try:
             self.run_task(task_result)
         except DATABASE_UNAVAILABLE:
@@ -108,6 +129,10 @@ class ResilientWorker(Worker):
             # being alive).
             self._unrecorded = (task_result.id, task_result.started_at)
             raise
+        finally:
+            log_task_begin("")
+        if self._forced_stop:
+            task_requeue_interrupted(result_id=task_result.id)
 
     def _settle_unrecorded(self) -> None:
         if self._unrecorded is None:

@@ -11,8 +11,6 @@ from clinicrm.credits import selectors
 from clinicrm.dashboard.slots import dashboard_slot_register
 
 TEMPLATE = "credits/_dashboard_balance.html"
-# The model's default threshold, used before the tenant's first movement creates its row.
-DEFAULT_LOW_BALANCE_THRESHOLD = 20
 
 
 @dataclass(frozen=True)
@@ -22,8 +20,7 @@ class BalanceSummary:
 
     @property
     def is_low(self) -> bool:
-        # Same rule as the ledger's alert: strictly below the threshold.
-        return self.balance < self.low_balance_threshold
+        return self.balance < self.low_balance_threshold  # CreditBalance.is_low
 
     @property
     def is_empty(self) -> bool:
@@ -31,9 +28,7 @@ class BalanceSummary:
 
 
 def credits_balance_summary(*, tenant: Tenant) -> BalanceSummary:
-    row = selectors.credits_balance_row(tenant=tenant)
-    if row is None:
-        return BalanceSummary(balance=0, low_balance_threshold=DEFAULT_LOW_BALANCE_THRESHOLD)
+    row = selectors.credits_balance_get(tenant=tenant)
     return BalanceSummary(balance=row.balance, low_balance_threshold=row.low_balance_threshold)
 
 

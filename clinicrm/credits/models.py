@@ -196,6 +196,11 @@ class CreditBalance(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
+    @property
+    def is_low(self) -> bool:
+        """Strictly below the threshold, the rule of the ledger's alert (services/ledger.py)."""
+        return self.balance < self.low_balance_threshold
+
     class Meta:
         db_table = "whatsapp_credits_balance"
         verbose_name = "saldo de créditos WhatsApp"

@@ -63,6 +63,12 @@ def credits_balance_row(*, tenant: Tenant) -> CreditBalance | None:
     return CreditBalance.objects.filter(tenant=tenant).first()
 
 
+def credits_balance_get(*, tenant: Tenant) -> CreditBalance:
+    """The tenant's balance row, or before its first movement an unsaved one with the model's
+    defaults (balance 0, the default low-balance threshold)."""
+    return credits_balance_row(tenant=tenant) or CreditBalance(tenant=tenant)
+
+
 def credits_transactions_list(
     *,
     tenant: Tenant,

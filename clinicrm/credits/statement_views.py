@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from clinicrm.core.dates import BoundedDateField
 from clinicrm.core.models import MANAGER_ROLES
 from clinicrm.core.tenancy import tenant_required
 from clinicrm.credits import selectors
@@ -33,10 +34,10 @@ class StatementFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label="Movimento", required=False, choices=[("", "Todos"), *KIND_CHOICES]
     )
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label="De", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         label="Até", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

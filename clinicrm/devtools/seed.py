@@ -12,7 +12,7 @@ import datetime as dt
 import random
 import secrets
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,9 @@ from clinicrm.core.models import Membership, Role, Tenant, User
 from clinicrm.core.services import membership_create, tenant_create
 from clinicrm.core.timeutils import local_datetime, local_today
 from clinicrm.devtools.fake_twilio import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SENDER
+from clinicrm.devtools.seed_automation import automation_seed
+from clinicrm.devtools.seed_conversations import conversations_seed
+from clinicrm.devtools.seed_data import DEMO_PASSWORD, FIRST_NAMES, SURNAMES, SeedReport
 from clinicrm.messaging.models import Channel, Thread
 from clinicrm.people.documents import cpf_cnpj_validate
 from clinicrm.people.models import ContactType, Patient, Professional
@@ -37,7 +40,6 @@ from clinicrm.people.services import (
     professional_create,
 )
 
-DEMO_PASSWORD = "demo-clinicrm-2026"
 STAFF_EMAIL = "staff@clinicrm.demo"
 PATIENTS_PER_TENANT = 30
 
@@ -103,18 +105,6 @@ TENANTS: tuple[TenantSpec, ...] = (
     ),
 )
 
-FIRST_NAMES = (
-    "Ana", "Beatriz", "Camila", "Daniela", "Eduarda", "Fernanda", "Gabriela", "Isabela", "Larissa",
-    "Luana", "Mariana", "Natália", "Paula", "Rafaela", "Sofia", "Tatiane", "Vanessa", "Yasmin",
-    "André", "Bruno", "Caio", "Diego", "Eduardo", "Felipe", "Gustavo", "Henrique", "Igor",
-    "João", "Lucas", "Matheus", "Otávio", "Pedro", "Rodrigo", "Thiago", "Vinícius", "Wesley",
-)  # fmt: skip
-SURNAMES = (
-    "Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima",
-    "Gomes", "Costa", "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes",
-    "Vieira", "Barbosa", "Rocha", "Dias", "Nascimento", "Andrade", "Moreira", "Nunes", "Marques",
-    "Machado", "Mendes", "Freitas", "Cardoso", "Ramos", "Teixeira", "Araújo", "Correia",
-)  # fmt: skip
 EMAIL_DOMAINS = ("exemplo.com.br", "correio.demo", "mail.demo")
 
 # Weekly blocks (weekday, start, end) per professional, by position in the tenant.
@@ -130,16 +120,6 @@ CREDIT_PACKAGES = (
     ("500 créditos", 500, Decimal("119.90"), True, 20, "O mais escolhido por clínicas pequenas."),
     ("1000 créditos", 1000, Decimal("199.90"), False, 30, "Para clínicas com muitos pacientes."),
 )
-
-
-@dataclass
-class SeedReport:
-    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (tenant, role, e-mail)
-    password: str = DEMO_PASSWORD
-    created: dict[str, int] = field(default_factory=dict)
-
-    def count(self, what: str, n: int = 1) -> None:
-        self.created[what] = self.created.get(what, 0) + n
 
 
 def _ascii(text: str) -> str:
@@ -375,7 +355,7 @@ def _credits(tenant: Tenant, spec: TenantSpec, staff: User, report: SeedReport) 
         report.count("credit_topups")
 
 
-# --- WhatsApp channels (channels helper) -------------------------------------------------------
+# --- WhatsApp channels ----------------------------------------------------------------------
 # One active channel per demo tenant, served by the local fakes that run_demo starts.
 DEMO_CHANNELS = {"bem-estar": "evolution", "dra-ana-lima": "twilio"}
 DEMO_EVOLUTION_INSTANCE = "clinicrm-bem-estar"
@@ -443,12 +423,13 @@ def demo_channels_provision(*, public_url: str, fake_urls: dict[str, str]) -> li
     from django.test.utils import override_settings
 
     from clinicrm.devtools.fake_evolution.server import GLOBAL_APIKEY
-    from clinicrm.messaging.models import Channel, ChannelStatus, Provider
-    from clinicrm.messaging.services import (
+    from clinicrm.integrations.evolution.channels import (
         evolution_channel_qr,
         evolution_channel_setup,
         evolution_channel_state,
     )
+    from clinicrm.integrations.twilio.channels import twilio_webhook_urls
+    from clinicrm.messaging.models import Channel, ChannelStatus, Provider
 
     lines: list[str] = []
     evo_url, twilio_url = fake_urls.get("fake_evolution"), fake_urls.get("fake_twilio")
@@ -471,8 +452,6 @@ def demo_channels_provision(*, public_url: str, fake_urls: dict[str, str]) -> li
                 state = ChannelStatus(evolution_channel_state(tenant=tenant)).label.lower()
                 lines.append(f"{tenant.name}: WhatsApp pessoal (Evolution simulado) {state}")
             elif channel.provider == Provider.TWILIO and twilio_url:
-                from clinicrm.messaging.services.channels import twilio_webhook_urls
-
                 httpx.post(
                     f"{twilio_url}/__control/accounts",
                     json={
@@ -509,11 +488,9 @@ def fake_twilio_learn_windows(*, channel: Channel, fake_url: str) -> int:
     return len(threads)
 
 
-# --- WhatsApp history (seed-chat helper) ------------------------------------------------------
+# --- WhatsApp history ----------------------------------------------------------------------
 def _conversations(tenant: Tenant, patients: list[Patient], report: SeedReport) -> None:
     """A living inbox: conversations ingested through messaging (devtools/seed_conversations)."""
-    from clinicrm.devtools.seed_conversations import conversations_seed
-
     conversations_seed(tenant=tenant, patients=patients, report=report)
 
 
@@ -531,6 +508,7 @@ def seed_demo() -> SeedReport:
             _credits(tenant, spec, staff, report)
             _channel(spec, tenant, report)
             _conversations(tenant, patients, report)
+            automation_seed(tenant=tenant, owner=owner, patients=patients, report=report)
         report.logins.append(("Clinicrm (SaaS)", "Equipe SaaS", STAFF_EMAIL))
     return report
 

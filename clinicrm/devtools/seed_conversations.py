@@ -13,21 +13,19 @@ tenant that already has threads is left alone; provider ids `DEMO-<slug>-<n>` ar
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils import timezone
 
 from clinicrm.agenda.models import Appointment, AppointmentStatus
 from clinicrm.core.models import Tenant
 from clinicrm.core.timeutils import SAO_PAULO, local_datetime, local_today
+from clinicrm.devtools.seed_data import FIRST_NAMES, SeedReport
 from clinicrm.messaging.models import Channel, MessageKind, MessageStatus, Provider, Thread
 from clinicrm.messaging.providers import InboundMessage, StatusUpdate
 from clinicrm.messaging.services import message_ingest, message_status_apply, thread_mark_read
 from clinicrm.messaging.services.templates import channel_templates, template_preview
 from clinicrm.people.models import ContactPhone, EntityType, Patient, Professional
-
-if TYPE_CHECKING:
-    from clinicrm.devtools.seed import SeedReport
 
 READ = MessageStatus.READ
 DELIVERED = MessageStatus.DELIVERED
@@ -187,8 +185,6 @@ def _whatsapp_pool(tenant: Tenant, patients: list[Patient]) -> list[Patient]:
 
 
 def _contact(patient: Patient) -> _Contact:
-    from clinicrm.devtools.seed import FIRST_NAMES
-
     parts = patient.full_name.split()
     female = parts[0] in FIRST_NAMES[:18]
     return _Contact(
@@ -244,7 +240,7 @@ def _template_body(
     return template_preview(option=option, values=values), extra
 
 
-def conversations_seed(*, tenant: Tenant, patients: list[Patient], report: "SeedReport") -> None:
+def conversations_seed(*, tenant: Tenant, patients: list[Patient], report: SeedReport) -> None:
     """Ingest the tenant's demo conversations once (skipped when it already has threads)."""
     chats = CHATS.get(tenant.slug)
     channel = Channel.objects.filter(tenant=tenant, is_active=True).first()

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from clinicrm.core.scheduler import job_register
-from clinicrm.integrations.tasks import inbound_events_retry_due_task
+from clinicrm.integrations.services_drain import inbound_events_retry_due_task
 
 # A webhook delivery still pending after this long lost its task (dead worker): enqueue it again.
 # Processing locks the event row and skips processed ones, so a second enqueue is harmless.

@@ -3,8 +3,9 @@
 A delivery is verified, parsed just enough to read the provider's event id and type, and stored
 as one `InboundEvent`, deduplicated by (provider, event_id) under a UNIQUE constraint: a resend
 of the same event finds the existing row and changes nothing. The raw body is kept byte-exact
-(the provider may sign it, and replays must see what arrived), headers only when not secret.
-Processing happens later in a task (`integrations.tasks`), which dispatches to the provider's
+(the provider may sign it, and replays must see what arrived) less a secret a provider put in
+it (Evolution's envelope `apikey` is stored as null); headers only when not secret.
+Processing happens later in a drain task (`services_drain`), which dispatches to the provider's
 `handlers.HANDLERS` dict by event type and records the outcome on the row (status, attempts,
 last_error). `tenant` is nullable because the tenant is only known once a handler has matched
 the event to a business object (e.g. an Asaas payment to a credit purchase); so this model does

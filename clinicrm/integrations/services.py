@@ -1,7 +1,8 @@
 """Writes of the integrations app: store an inbound event once, then process it once.
 
-`inbound_event_store` is the only way a webhook delivery enters the system; the UNIQUE
-(provider, event_id) constraint makes resends no-ops. `inbound_event_process` runs a stored
+`inbound_event_insert` is the only way a webhook delivery enters the system (through
+`services_drain.inbound_event_receive`); the UNIQUE (provider, event_id) constraint makes
+resends no-ops. `inbound_event_process` runs a stored
 event through its provider's handler inside one transaction with the row locked, so the
 handler's effects and the event's new status commit together: a second run sees the final
 status and does nothing. Failures roll the handler's effects back and schedule a retry with
@@ -9,16 +10,19 @@ backoff until `MAX_ATTEMPTS`.
 """
 
 import datetime as dt
-import importlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.tasks import task
 from django.utils import timezone
 
-from clinicrm.core.models import Tenant
+from clinicrm.core.log_context import log_tenant_set
 from clinicrm.integrations.models import InboundEvent, InboundEventStatus
+from clinicrm.integrations.registry import provider_handlers
+from clinicrm.messaging.hooks import InboundMemo
+from clinicrm.messaging.models import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +32,6 @@ BACKOFF_SECONDS = (10, 60, 300, 900, 3600)
 
 # Header names containing one of these never reach the database.
 _SECRET_HEADER_MARKERS = ("token", "auth", "signature", "secret", "key", "cookie", "password")
-
-Handler = Callable[..., None]
 
 
 class EventIgnored(Exception):
@@ -71,16 +73,16 @@ def _concrete(name: str) -> Any:
     return InboundEvent._meta.get_field(name)
 
 
-def _insert_sql(*, guard: str = "") -> str:
+def _insert_sql() -> str:
     """`INSERT .. ON CONFLICT (provider, event_id) DO NOTHING RETURNING id` (PostgreSQL and
-    SQLite >= 3.35): one round trip, no dedup SELECT, no savepoint. With `guard` (a boolean SQL
-    condition) the row is only inserted when it holds."""
+    SQLite >= 3.35): one round trip, no dedup SELECT, no savepoint."""
     meta = InboundEvent._meta
     qn = connection.ops.quote_name
     columns = ", ".join(qn(_concrete(name).column) for name in _INSERT_FIELDS)
     marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
+    # Built from model metadata only; every value is a parameter.
     return (
-        f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT {marks} WHERE {guard or '1 = 1'}"
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
         f" ON CONFLICT ({qn('provider')}, {qn('event_id')}) DO NOTHING RETURNING {qn('id')}"
     )
 
@@ -124,17 +126,15 @@ _LOCKED_SUFFIX = (
 def inbound_event_insert(
     *,
     params: list[Any],
-    guard: str = "",
-    guard_params: Sequence[Any] = (),
     lock_args: Sequence[int] = (),
 ) -> int | None:
-    """Insert once; returns the new id, or None for a duplicate (or a false guard).
+    """Insert once; returns the new id, or None for a duplicate.
 
     `lock_args` (PostgreSQL): also take `pg_advisory_xact_lock_shared(*lock_args)` in the same
     statement, only when a row was inserted.
     """
-    sql = _insert_sql(guard=guard)
-    args = [*params, *guard_params]
+    sql = _insert_sql()
+    args = list(params)
     if lock_args and connection.vendor == "postgresql":
         # sql is built from model metadata only; every value is a parameter.
         sql = "".join(("WITH ins AS (", sql, _LOCKED_SUFFIX))
@@ -145,49 +145,35 @@ def inbound_event_insert(
     return int(row[0]) if row else None
 
 
-def inbound_event_store(
-    *,
-    provider: str,
-    event_id: str,
-    event_type: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    tenant: Tenant | None = None,
-    channel_key: str | None = None,
-    reference: str = "",
-) -> tuple[InboundEvent, bool]:
-    """Store a delivery once. Returns (event, created); a duplicate returns the first row."""
-    values, params = inbound_event_values(
-        provider=provider,
-        event_id=event_id,
-        event_type=event_type,
-        body=body,
-        headers=headers,
-        tenant_id=tenant.pk if tenant is not None else None,
-        channel_key=channel_key,
-        reference=reference,
-    )
-    pk = inbound_event_insert(params=params)
-    if pk is None:
-        return InboundEvent.objects.get(provider=provider, event_id=event_id), False
-    values.pop("tenant")
-    event = InboundEvent(pk=pk, tenant=tenant, **values)
-    event._state.adding = False
-    return event, True
+def stream_channel(*, provider: str, channel_key: str | None) -> Channel | None:
+    """The messaging channel of a stream (`channel_key` = its pk, set by the webhook), read
+    with its tenant; None for a provider's own stream (Asaas) or a channel that is gone. A
+    drain reads it once per group, in the group's transaction, and hands it to each handler."""
+    key = channel_key or ""
+    if not key.isdigit():
+        return None
+    return Channel.objects.select_related("tenant").filter(pk=key, provider=provider).first()
 
 
-def _handlers_for(provider: str) -> Mapping[str, Handler]:
-    module = importlib.import_module(f"clinicrm.integrations.{provider}.handlers")
-    handlers: Mapping[str, Handler] = module.HANDLERS
-    return handlers
+def event_channel(*, event: InboundEvent, provider: str, channel: Channel | None = None) -> Channel:
+    """The channel a stored event belongs to: `channel` when the drain passed the stream's
+    (checked against the event), else read; `EventIgnored` when it is gone. Sets
+    `event.tenant`."""
+    if channel is None or channel.provider != provider or str(channel.pk) != event.channel_key:
+        channel = stream_channel(provider=provider, channel_key=event.channel_key)
+    if channel is None:
+        raise EventIgnored("channel not found")
+    event.tenant = channel.tenant
+    return channel
 
 
-def _needs_savepoint(provider: str) -> bool:
-    """A handler may write and then raise `EventIgnored`; its savepoint undoes those writes.
-    A provider module whose handlers all decide "ignored" before writing says so with
-    `IGNORED_BEFORE_WRITES = True` and saves the savepoint's two round trips per event."""
-    module = importlib.import_module(f"clinicrm.integrations.{provider}.handlers")
-    return not getattr(module, "IGNORED_BEFORE_WRITES", False)
+def raw_event(event: InboundEvent) -> dict[str, Any]:
+    """What a provider adapter parses of a stored event: raw body, event type, arrival time."""
+    return {
+        "body": event.body_bytes,
+        "event_type": event.event_type,
+        "received_at": event.received_at,
+    }
 
 
 def _error_text(exc: BaseException) -> str:
@@ -199,11 +185,16 @@ def _error_text(exc: BaseException) -> str:
 EVENT_RESULT_FIELDS = ("status", "attempts", "processed_at", "last_error", "tenant")
 
 
-def inbound_event_apply(*, event: InboundEvent) -> None:
+def inbound_event_apply(
+    *, event: InboundEvent, channel: Channel | None = None, memo: InboundMemo | None = None
+) -> None:
     """Run the locked, still-to-process `event` through its handler in the caller's
     transaction and set its result fields (`EVENT_RESULT_FIELDS`) without saving them. Errors
-    other than `EventIgnored` propagate: the caller rolls back and records the failure."""
-    handler = _handlers_for(event.provider).get(event.event_type)
+    other than `EventIgnored` propagate: the caller rolls back and records the failure.
+    `channel`: the event's stream channel (`stream_channel`), passed on to the handler with
+    `memo` (the group's `InboundMemo`)."""
+    log_tenant_set(event.tenant_id)  # this event's lines name its clinic (drains mix none)
+    handler = provider_handlers(event.provider).get(event.event_type)
     event.attempts += 1
     event.processed_at = timezone.now()
     if handler is None:
@@ -211,13 +202,12 @@ def inbound_event_apply(*, event: InboundEvent) -> None:
         event.last_error = "unhandled event type"
         return
     try:
-        if _needs_savepoint(event.provider):
-            with transaction.atomic():
+        # A handler may write and then raise EventIgnored: its savepoint undoes those writes.
+        with transaction.atomic():
+            if channel is not None:
+                handler(event=event, channel=channel, memo=memo)
+            else:
                 handler(event=event)
-        else:
-            # Not atomic(savepoint=False): an exception leaving that block would doom the
-            # whole transaction, EventIgnored included.
-            handler(event=event)
         event.status = InboundEventStatus.PROCESSED
         event.last_error = ""
     except EventIgnored as ignored:
@@ -248,7 +238,10 @@ def inbound_event_process(*, event_id: int, skip_locked: bool = False) -> str:
                 return str(event.status)
             if event.status == InboundEventStatus.FAILED and event.attempts >= MAX_ATTEMPTS:
                 return str(event.status)
-            inbound_event_apply(event=event)
+            inbound_event_apply(
+                event=event,
+                channel=stream_channel(provider=event.provider, channel_key=event.channel_key),
+            )
             event.save(update_fields=list(EVENT_RESULT_FIELDS))
             return str(event.status)
     except InboundEvent.DoesNotExist:
@@ -272,37 +265,15 @@ def _record_failure(*, event_id: int, exc: BaseException) -> str:
         return str(event.status)
 
 
+@task(queue_name="webhooks")
+def inbound_event_process_task(*, event_id: int) -> str:
+    """One event on its own: the retry of an event that failed in its drain (with backoff)."""
+    return inbound_event_process(event_id=event_id)
+
+
 def inbound_event_enqueue(*, event: InboundEvent, delay: dt.timedelta | None = None) -> Any:
     """Enqueue processing in the caller's transaction (the task row commits with the event)."""
-    from clinicrm.integrations.tasks import inbound_event_process_task
-
-    task = inbound_event_process_task
-    if delay is not None and task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + delay)
-    return task.enqueue(event_id=event.pk)
-
-
-def inbound_events_retry_due(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> int:
-    """Re-enqueue pending events left behind (lost task, immediate backend): the reaper.
-
-    Channel events (drained in batches) get a drain task per channel, which also lowers a flag
-    a lost drain left up; others get their own processing task.
-    """
-    from clinicrm.integrations.tasks import inbound_events_drain_task
-
-    cutoff = timezone.now() - older_than
-    stale = InboundEvent.objects.filter(status=InboundEventStatus.PENDING, received_at__lt=cutoff)
-    count = 0
-    channels = (
-        stale.filter(attempts=0, channel_key__isnull=False)
-        .order_by()
-        .values_list("provider", "channel_key")
-        .distinct()
-    )
-    for provider, channel_key in channels[:500]:
-        inbound_events_drain_task.enqueue(provider=provider, channel_key=str(channel_key))
-        count += 1
-    for event in stale.exclude(attempts=0, channel_key__isnull=False).only("pk")[:500]:
-        inbound_event_enqueue(event=event)
-        count += 1
-    return count
+    task_ = inbound_event_process_task
+    if delay is not None and task_.get_backend().supports_defer:
+        task_ = task_.using(run_after=timezone.now() + delay)
+    return task_.enqueue(event_id=event.pk)

@@ -1,4 +1,7 @@
-"""Batched processing of messaging webhooks: one drain task per channel, not one task per event.
+"""The one processing road of webhooks: one drain task per stream, not one task per event.
+
+Every provider's deliveries take it. A stream is a messaging channel (its events in order), or
+a provider's single stream (Asaas: "asaas").
 
 Web side (`inbound_drain_request`, in the webhook's transaction, after the event row is
 inserted): read the channel's `InboundDrain.queued` flag; if it is down, raise it and enqueue
@@ -20,30 +23,28 @@ lower the flag: lowering waits for every in-flight delivery that saw the flag up
 are committed before the drain's first scan; a delivery that starts after sees the flag down and
 enqueues a new drain. On SQLite writers are serialised (BEGIN IMMEDIATE), which gives the same
 ordering without locks.
-
-Processing commits of a drain use `synchronous_commit = off` on PostgreSQL: the events were
-already stored durably by the webhook, and a processing commit lost in a database crash only
-leaves its event pending, which the retry job processes again (processing is idempotent).
 """
 
+import datetime as dt
 import logging
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
+from django.tasks import task
 from django.utils import timezone
 
 from clinicrm.integrations.models import InboundDrain, InboundEvent, InboundEventStatus
 from clinicrm.integrations.services import (
-    EVENT_RESULT_FIELDS,
     inbound_event_apply,
+    inbound_event_enqueue,
     inbound_event_insert,
     inbound_event_process,
     inbound_event_values,
+    stream_channel,
 )
+from clinicrm.messaging.hooks import InboundMemo
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,6 @@ def inbound_drain_request(*, provider: str, channel_key: str, locked: bool = Fal
         )
         flipped = cursor.fetchone() is not None
     if flipped:
-        from clinicrm.integrations.tasks import inbound_events_drain_task
-
         inbound_events_drain_task.enqueue(provider=provider, channel_key=channel_key)
     return flipped
 
@@ -111,13 +110,11 @@ def inbound_event_receive(
     headers: Mapping[str, str],
     tenant_id: Any,
     channel_key: str,
-    guard: str = "",
-    guard_params: Sequence[Any] = (),
+    reference: str = "",
 ) -> int | None:
-    """Store a channel's delivery once and make sure a drain will process it, in one
+    """Store a delivery once and make sure a drain of its stream will process it, in one
     transaction: INSERT (+ the shared lock, same statement), flag read, COMMIT when a drain is
-    already queued. Returns the new event id, or None for a duplicate or a false `guard` (an
-    SQL condition the insert is subject to; the webhook uses it to re-check a cached channel)."""
+    already queued. Returns the new event id, or None for a duplicate."""
     _, params = inbound_event_values(
         provider=provider,
         event_id=event_id,
@@ -126,13 +123,11 @@ def inbound_event_receive(
         headers=headers,
         tenant_id=tenant_id,
         channel_key=channel_key,
+        reference=reference,
     )
     with transaction.atomic():
         pk = inbound_event_insert(
-            params=params,
-            guard=guard,
-            guard_params=guard_params,
-            lock_args=drain_lock_args(provider=provider, channel_key=channel_key),
+            params=params, lock_args=drain_lock_args(provider=provider, channel_key=channel_key)
         )
         if pk is not None:
             inbound_drain_request(provider=provider, channel_key=channel_key, locked=True)
@@ -151,23 +146,6 @@ def _lower_flag(key: str) -> None:
         )
 
 
-@contextmanager
-def _relaxed_commits() -> Iterator[None]:
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-        except Exception:  # a broken connection is discarded anyway
-            logger.warning("could not reset synchronous_commit")
-
-
 def _pending_ids(*, provider: str, channel_key: str, after: int) -> list[int]:
     # attempts=0: events that failed once wait for their own backoff task instead.
     return list(
@@ -184,9 +162,9 @@ def _pending_ids(*, provider: str, channel_key: str, after: int) -> list[int]:
 
 
 def _process_group(ids: list[int]) -> dict[str, int]:
-    """Process pending events `ids` in one transaction; returns their statuses' counts. Events
-    another worker holds (or already finished) are skipped, like `inbound_event_process` does
-    with `skip_locked`."""
+    """Process pending events `ids` (one stream's) in one transaction; returns their statuses'
+    counts. Events another worker holds (or already finished) are skipped, like
+    `inbound_event_process` does with `skip_locked`."""
     if len(ids) == 1:
         return {inbound_event_process(event_id=ids[0], skip_locked=True): 1}
     found = InboundEvent.objects.filter(
@@ -199,10 +177,18 @@ def _process_group(ids: list[int]) -> dict[str, int]:
     try:
         with transaction.atomic():
             events = list(found)
+            # One read of the stream's channel for the group, in its transaction.
+            first = events[0] if events else None
+            channel = (
+                stream_channel(provider=first.provider, channel_key=first.channel_key)
+                if first is not None
+                else None
+            )
+            # The hooks' per-tenant reads (auto-reply settings, keywords): once per group.
+            memo = InboundMemo()
             for event in events:
-                inbound_event_apply(event=event)
-            if events:
-                InboundEvent.objects.bulk_update(events, list(EVENT_RESULT_FIELDS))
+                inbound_event_apply(event=event, channel=channel, memo=memo)
+            _results_save(events)
     except Exception:
         # Nothing of the group was committed: one transaction per event isolates the failure.
         logger.warning("drain group of %d events failed; processing one by one", len(ids))
@@ -217,13 +203,24 @@ def _process_group(ids: list[int]) -> dict[str, int]:
     return counts
 
 
-_channel_cache: ContextVar[dict[str, Any] | None] = ContextVar("drain_channels", default=None)
-
-
-def drain_channel_cache() -> dict[str, Any] | None:
-    """Per-run cache handlers may use for the channel row (None outside a drain): one drain
-    is one channel, so its row is read once instead of once per event."""
-    return _channel_cache.get()
+def _results_save(events: list[InboundEvent]) -> None:
+    """Save the group's result fields (`EVENT_RESULT_FIELDS`): one UPDATE per distinct outcome
+    (usually one for the whole group) instead of `bulk_update`'s CASE per row and field, whose
+    building cost more CPU than the events' handlers. The group shares one `processed_at`."""
+    processed_at = timezone.now()
+    outcomes: dict[tuple[Any, ...], list[int]] = {}
+    for event in events:
+        event.processed_at = processed_at
+        key = (event.status, event.attempts, event.last_error, event.tenant_id)
+        outcomes.setdefault(key, []).append(event.pk)
+    for (status, attempts, last_error, tenant_id), pks in outcomes.items():
+        InboundEvent.objects.filter(pk__in=pks).update(
+            status=status,
+            attempts=attempts,
+            last_error=last_error,
+            tenant_id=tenant_id,
+            processed_at=processed_at,
+        )
 
 
 def inbound_events_drain(
@@ -235,21 +232,50 @@ def inbound_events_drain(
     counts: dict[str, int] = {}
     done = 0
     last = 0
-    token = _channel_cache.set({})
-    try:
-        with _relaxed_commits():
-            while done < limit:
-                ids = _pending_ids(provider=provider, channel_key=channel_key, after=last)
-                if not ids:
-                    return counts
-                for start in range(0, len(ids), DRAIN_GROUP):
-                    for status, n in _process_group(ids[start : start + DRAIN_GROUP]).items():
-                        counts[status] = counts.get(status, 0) + n
-                done += len(ids)
-                last = ids[-1]
-    finally:
-        _channel_cache.reset(token)
+    while done < limit:
+        ids = _pending_ids(provider=provider, channel_key=channel_key, after=last)
+        if not ids:
+            return counts
+        for start in range(0, len(ids), DRAIN_GROUP):
+            for status, n in _process_group(ids[start : start + DRAIN_GROUP]).items():
+                counts[status] = counts.get(status, 0) + n
+        done += len(ids)
+        last = ids[-1]
     # Limit reached with events possibly left: hand over to a fresh drain.
     with transaction.atomic():
         inbound_drain_request(provider=provider, channel_key=channel_key)
     return counts
+
+
+@task(queue_name="webhooks")
+def inbound_events_drain_task(*, provider: str, channel_key: str) -> dict[str, int]:
+    return inbound_events_drain(provider=provider, channel_key=channel_key)
+
+
+def inbound_events_retry_due(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> int:
+    """Re-enqueue pending events left behind (lost task, immediate backend): the reaper.
+
+    Streams with never-tried events get a drain task each, which also lowers a flag a lost
+    drain left up; events that failed before get their own processing task again.
+    """
+    cutoff = timezone.now() - older_than
+    stale = InboundEvent.objects.filter(status=InboundEventStatus.PENDING, received_at__lt=cutoff)
+    count = 0
+    channels = (
+        stale.filter(attempts=0, channel_key__isnull=False)
+        .order_by()
+        .values_list("provider", "channel_key")
+        .distinct()
+    )
+    for provider, channel_key in channels[:500]:
+        inbound_events_drain_task.enqueue(provider=provider, channel_key=str(channel_key))
+        count += 1
+    for event in stale.exclude(attempts=0, channel_key__isnull=False).only("pk")[:500]:
+        inbound_event_enqueue(event=event)
+        count += 1
+    return count
+
+
+@task()
+def inbound_events_retry_due_task(*, older_than_seconds: int) -> int:
+    return inbound_events_retry_due(older_than=dt.timedelta(seconds=older_than_seconds))

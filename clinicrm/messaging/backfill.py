@@ -1,4 +1,4 @@
-"""Backfill (MISSION.md B): phones seen in conversations become WhatsApp-linked patient phones.
+"""Backfill: phones seen in conversations become WhatsApp-linked patient phones.
 
 For each tenant, every conversation number is gathered from the threads (canonical
 `thread_key`, re-canonicalised in case an older row kept a 12-digit form) and from the messages'

@@ -45,7 +45,11 @@ def statement_message_refs(tenant: Tenant, ids: list[int]) -> dict[int, MessageR
             name = phone_format_display(message.thread_key)
         failed = message.status == MessageStatus.FAILED
         refs[message.pk] = MessageRef(
-            url=reverse("messaging:thread", kwargs={"thread_key": message.thread_key}),
+            url=(
+                reverse("messaging:thread", kwargs={"thread_id": thread.pk})
+                if thread is not None
+                else reverse("crm:inbox")
+            ),
             label=f"Conversa com {name}",
             failure=message.error_message if failed else "",
         )

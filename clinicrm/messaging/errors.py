@@ -65,7 +65,19 @@ FRIENDLY: dict[str, str] = {
     ErrorCode.UNKNOWN: "Não foi possível enviar a mensagem. Tente novamente.",
 }
 
-# Twilio error codes (twilio.md §5) -> our codes.
+# Failures a second try may get through (the provider or the phone was briefly unavailable): the
+# drawer offers "Tentar novamente" on such a failed text. Not for a number without WhatsApp etc.
+RETRY_MAY_HELP = frozenset(
+    {
+        ErrorCode.DISCONNECTED,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.PROVIDER_DOWN,
+        ErrorCode.UNCONFIRMED,
+        ErrorCode.UNKNOWN,
+    }
+)
+
+# Twilio error codes (docs/providers/twilio.md §5) -> our codes.
 TWILIO_CODES: dict[str, ErrorCode] = {
     "20003": ErrorCode.AUTH_FAILED,
     "20429": ErrorCode.RATE_LIMITED,

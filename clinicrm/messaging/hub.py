@@ -19,8 +19,14 @@ The hub's own connection is the only one a process holds for realtime, however m
   every tenant, in a worker thread. SQLite serialises writers, so ids grow in commit order and
   `id > last` misses nothing.
 
-Each stream gets a queue of `QUEUE_SIZE` events; a stream too slow to drain it is ended
+Each stream gets a queue of `QUEUE_SIZE` frames; a stream too slow to drain it is ended
 (`Subscription.overflowed`): the browser reconnects with Last-Event-ID and replays from the table.
+An event's SSE frame is rendered once here and shared by every stream of its tenant (with
+thousands of streams, rendering it per stream was a good part of the fan-out's CPU).
+
+When the process is told to stop (SIGTERM from a deploy or the supervisor), the hub ends every
+stream (`drain`, hooked by `core/stop_signal.py`) so the server can finish its graceful stop: the
+browsers reconnect, through the proxy, to a process that stays, and replay what they missed.
 """
 
 import asyncio
@@ -41,6 +47,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from clinicrm.core.dbutil import backoff_delay, listen_connection_params
+from clinicrm.core.rls import BYPASS_SESSION_SQL, rls_bypass
+from clinicrm.core.stop_signal import stop_signal_subscribe
 from clinicrm.messaging.models import RealtimeEvent
 
 logger = logging.getLogger(__name__)
@@ -56,10 +64,18 @@ CATCH_UP_MARGIN = dt.timedelta(seconds=60)
 CATCH_UP_LIMIT = 10_000
 
 Event = tuple[int, str, dict[str, Any]]
+# What a stream's queue holds: (event id, SSE frame); id 0 is a marker (heartbeat, wake-up).
+Frame = tuple[int, str]
+PING: Frame = (0, ": ping\n\n")
 
 
 def tenant_key(tenant_id: Any) -> str:
     return str(tenant_id).replace("-", "")
+
+
+def sse_frame(event_id: int, kind: str, payload: dict[str, Any]) -> str:
+    data = json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
+    return f"id: {event_id}\nevent: {kind}\ndata: {data}\n\n"
 
 
 def notify_message(*, tenant_id: Any, kind: str, payload: dict[str, Any]) -> tuple[str, bool]:
@@ -74,22 +90,42 @@ def notify_message(*, tenant_id: Any, kind: str, payload: dict[str, Any]) -> tup
 
 
 class Subscription:
-    """One stream's view of the hub: events of its tenant, in arrival order."""
+    """One stream's view of the hub: frames of its tenant's events, in arrival order."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
+        self.closing = False  # the process is stopping: end the stream
+        self.ended = False  # the stream's time is up (set by its own timer, `sse.py`)
 
-    def put(self, event: Event) -> None:
+    def put(self, frame: Frame) -> None:
         if self.overflowed:
             return
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.overflowed = True
-            # Wake the reader so it notices and ends the stream.
+            self._wake()
+
+    def close(self) -> None:
+        self.closing = True
+        self._wake()
+
+    def _wake(self) -> None:
+        """Let the reader notice `overflowed` / `closing` / `ended` (it checks them on every
+        item)."""
+        if self.queue.full():
             self.queue.get_nowait()
-            self.queue.put_nowait((0, "", {}))
+        self.queue.put_nowait(PING)
+
+    def ping(self) -> None:
+        """A heartbeat for an idle stream; a full queue needs none (the reader is busy)."""
+        if not self.queue.full():
+            self.queue.put_nowait(PING)
+
+    def end(self) -> None:
+        self.ended = True
+        self._wake()
 
 
 class RealtimeHub:
@@ -107,12 +143,31 @@ class RealtimeHub:
         self._last_id: int | None = None
         self._lost_at: dt.datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self.draining = False
+        self._stop_hooked = False
 
     @property
     def streams(self) -> int:
         return sum(len(subs) for subs in self._subs.values())
 
+    @property
+    def last_id(self) -> int | None:
+        """The newest event id this hub has seen (None before it first connected): a stream
+        subscribed now receives every event after it through its queue."""
+        return self._last_id
+
+    async def cursor(self, *, timeout: float) -> int | None:
+        """`last_id`, waiting up to `timeout` for the first connection of a starting process
+        (a short poll: only the streams opened in a process's first moments ever wait)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._last_id is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        return self._last_id
+
     def start(self) -> None:
+        if not self._stop_hooked:
+            self._stop_hooked = True
+            stop_signal_subscribe(self.drain)
         if self._task is None or self._task.done():
             run = self._run_listen if self.listen else self._run_poll
             # A fresh context: the hub outlives the request that started it, and must not
@@ -130,10 +185,19 @@ class RealtimeHub:
                 await task
         self.connected = False
 
+    def drain(self) -> None:
+        """The process is stopping: end every open stream, and any opened from now on."""
+        self.draining = True
+        for subs in self._subs.values():
+            for sub in subs:
+                sub.close()
+
     @contextlib.contextmanager
     def subscribe(self, tenant_id: Any) -> Iterator[Subscription]:
         key = tenant_key(tenant_id)
         sub = Subscription()
+        if self.draining:
+            sub.close()
         self._subs.setdefault(key, set()).add(sub)
         self.start()
         try:
@@ -157,8 +221,11 @@ class RealtimeHub:
             self._seen.discard(self._seen_order.popleft())
         if self._last_id is None or event_id > self._last_id:
             self._last_id = event_id
-        for sub in self._subs.get(key, ()):
-            sub.put(event)
+        subs = self._subs.get(key)
+        if subs:
+            frame = (event_id, sse_frame(*event))
+            for sub in subs:
+                sub.put(frame)
 
     def _deliver_row(self, row: tuple[int, Any, str, Any]) -> None:
         event_id, tenant_id, kind, payload = row
@@ -194,6 +261,8 @@ class RealtimeHub:
                     **listen_connection_params(), connect_timeout=10
                 )
                 await conn.execute(f"LISTEN {REALTIME_CHANNEL}")
+                # The hub reads every clinic's events and hands each stream its own clinic's.
+                await conn.execute(BYPASS_SESSION_SQL)
                 self.backend_pid = conn.info.backend_pid
                 await self._catch_up(conn)
                 self.connected = True
@@ -262,7 +331,8 @@ class RealtimeHub:
 def _closing(func: Any) -> Any:
     def wrapper(**kwargs: Any) -> Any:
         try:
-            return func(**kwargs)
+            with rls_bypass():  # every clinic's events, sorted per stream in memory
+                return func(**kwargs)
         finally:
             connection.close()
 

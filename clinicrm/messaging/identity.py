@@ -1,6 +1,6 @@
 """Who a provider address is: the canonical E.164 thread key plus the raw id kept beside it.
 
-Inputs seen in the wild (evolution.md §6, twilio.md §3.1):
+Inputs seen in the wild (docs/providers/evolution.md §6, docs/providers/twilio.md §3.1):
 - Evolution 1:1 JID `5511988887777@s.whatsapp.net`, old 12-digit form `551188887777@s.whatsapp.net`
   (ninth digit restored by `phone_canonicalize`, so both land in one thread), a device suffix
   `5511988887777:12@s.whatsapp.net`, the legacy `@c.us`;

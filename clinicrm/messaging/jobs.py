@@ -3,7 +3,7 @@
 import datetime as dt
 
 from clinicrm.core.scheduler import job_register
-from clinicrm.messaging.tasks import message_reconcile_task, realtime_events_prune_task
+from clinicrm.messaging.services.reconcile import message_reconcile_task
 
 # Settles sends whose outcome was unclear (timeouts, a worker killed mid-send) and fetches the
 # status of accepted messages whose callbacks were lost, on the provider's evidence only
@@ -13,10 +13,5 @@ job_register(
     interval=dt.timedelta(minutes=1),
     task=message_reconcile_task,
 )
-# Browsers replay at most a few minutes of history through Last-Event-ID; keep two days.
-job_register(
-    name="messaging.prune_realtime_events",
-    interval=dt.timedelta(hours=6),
-    task=realtime_events_prune_task,
-    kwargs={"keep_hours": 48},
-)
+# Old realtime events are deleted by the retention job (`compliance.retention_purge`, period
+# `RETENTION_REALTIME_DAYS`, audited), not here: one period, one purge, one audit row.

@@ -13,8 +13,9 @@ Contract for implementers (see README.md for the whole flow):
   * `SendResult.unknown(reason)`: may or may not have been sent (read timeout, 5xx after the body
     was sent, connection reset): the core keeps the message pending and the credit reserved
     until a status callback or `message_reconcile` settles it.
-- `parse_inbound(event)` / `parse_status(event)` read a stored `InboundEvent` (raw body bytes,
-  `event_type`) and return normalized dataclasses; an event of another type returns []. Raise
+- `parse_inbound(body=..., event_type=...)` / `parse_status(...)` read a stored delivery (its raw
+  body bytes and the event type the webhook gave it; `received_at` when the provider's payload
+  carries no time) and return normalized dataclasses; an event of another type returns []. Raise
   `MalformedEvent` for an unreadable body.
 - `fetch_media(ref=...)` downloads inbound media named by `InboundMedia.ref` (opaque to the core;
   stored on the message as `media_ref` for a later retry). Raise `MediaFetchError` on failure.
@@ -31,12 +32,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from django.utils.module_loading import import_string
-
 from clinicrm.messaging.errors import error_friendly, error_normalize
 
 if TYPE_CHECKING:
-    from clinicrm.integrations.models import InboundEvent
     from clinicrm.messaging.models import Channel
 
 
@@ -256,9 +254,13 @@ class ProviderAdapter(Protocol):
 
     def fetch_media(self, *, ref: dict[str, Any]) -> FetchedMedia: ...
 
-    def parse_inbound(self, event: "InboundEvent") -> list[InboundMessage]: ...
+    def parse_inbound(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[InboundMessage]: ...
 
-    def parse_status(self, event: "InboundEvent") -> list[StatusUpdate]: ...
+    def parse_status(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[StatusUpdate]: ...
 
     def fetch_message(self, *, provider_message_id: str) -> ProviderMessage | None: ...
 
@@ -267,12 +269,15 @@ class ProviderAdapter(Protocol):
 
 AdapterFactory = Callable[["Channel"], ProviderAdapter]
 
-# Default adapter classes, imported lazily so messaging does not import the integrations.
-DEFAULT_ADAPTERS: dict[str, str] = {
-    "evolution": "clinicrm.integrations.evolution.adapter.EvolutionAdapter",
-    "twilio": "clinicrm.integrations.twilio.adapter.TwilioAdapter",
-}
+# Each provider's adapter, registered at start-up by integrations (its provider registry);
+# `_overrides` lets a test or the demo put another in front.
+_adapters: dict[str, AdapterFactory] = {}
 _overrides: dict[str, AdapterFactory] = {}
+
+
+def provider_adapter_register(provider: str, factory: AdapterFactory) -> None:
+    """The adapter factory of `provider` (integrations registers each provider's at start-up)."""
+    _adapters[provider] = factory
 
 
 def provider_register(provider: str, factory: AdapterFactory | None) -> None:
@@ -285,10 +290,7 @@ def provider_register(provider: str, factory: AdapterFactory | None) -> None:
 
 def provider_for(channel: "Channel") -> ProviderAdapter:
     """The adapter for `channel` (built per call: adapters hold the channel's credentials)."""
-    factory = _overrides.get(channel.provider)
+    factory = _overrides.get(channel.provider) or _adapters.get(channel.provider)
     if factory is None:
-        path = DEFAULT_ADAPTERS.get(channel.provider)
-        if path is None:
-            raise LookupError(f"no adapter for provider {channel.provider!r}")
-        factory = import_string(path)
+        raise LookupError(f"no adapter for provider {channel.provider!r}")
     return factory(channel)

@@ -124,3 +124,8 @@ def unread_total(*, tenant: Tenant) -> int:
         n=Sum("unread_count")
     )["n"]
     return int(total or 0)
+
+
+def thread_unread_count(*, tenant: Tenant) -> int:
+    """Conversations with unread inbound messages (the threads table, never the messages)."""
+    return Thread.objects.filter(tenant=tenant, unread_count__gt=0).count()

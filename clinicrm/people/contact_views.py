@@ -12,18 +12,15 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import TenantModel
 from clinicrm.core.services import client_ip
 from clinicrm.core.tenancy import tenant_get_or_404, tenant_required
 from clinicrm.people import selectors, services
+from clinicrm.people.detail import PHONE, editor_context, render_detail
 from clinicrm.people.forms import EmailForm, PhoneForm
 from clinicrm.people.kinds import Kind
-from clinicrm.people.phones import phone_format_display
-
-PHONE, EMAIL = "phone", "email"
 
 
 def _entity(request: HttpRequest, kind: Kind, kwargs: dict[str, Any]) -> TenantModel:
@@ -32,69 +29,6 @@ def _entity(request: HttpRequest, kind: Kind, kwargs: dict[str, Any]) -> TenantM
         tenant=request.tenant,  # type: ignore[attr-defined]
         pk=kwargs[kind.id_kwarg],
     )
-
-
-def _row_urls(kind: Kind, entity: TenantModel, contact: str, obj_id: int) -> dict[str, str]:
-    args = {kind.id_kwarg: entity.pk, f"{contact}_id": obj_id}
-    return {
-        action: reverse(kind.url_name(f"{contact}_{action}"), kwargs=args)
-        for action in ("edit", "remove", "primary")
-    }
-
-
-def editor_context(
-    *,
-    kind: Kind,
-    entity: TenantModel,
-    contact: str,
-    mode: str = "",
-    row_id: int | None = None,
-    row_form: Any = None,
-    add_form: Any = None,
-) -> dict[str, Any]:
-    """Context of one editor; `mode` ("edit"/"confirm") applies to the row `row_id`."""
-    tenant_id = entity.tenant_id
-    if contact == PHONE:
-        objs: list[Any] = list(selectors.entity_phones(entity=entity))
-        form_cls: Any = PhoneForm
-    else:
-        objs = list(selectors.entity_emails(entity=entity))
-        form_cls = EmailForm
-    rows = []
-    for obj in objs:
-        row: dict[str, Any] = {"obj": obj, "urls": _row_urls(kind, entity, contact, obj.pk)}
-        if contact == PHONE:
-            row["display"], row["type_label"] = (
-                phone_format_display(obj.number_e164),
-                obj.contact_type,
-            )
-        else:
-            row["display"], row["type_label"] = obj.email, obj.email_type
-        row["mode"] = mode if obj.pk == row_id else ""
-        if row["mode"] == "edit":
-            row["form"] = row_form or form_cls(
-                tenant_id=tenant_id,
-                prefix=f"{contact}-{obj.pk}",
-                initial=(
-                    {
-                        "number": phone_format_display(obj.number_e164),
-                        "contact_type": obj.contact_type_id,
-                        "whatsapp_linked": obj.whatsapp_linked,
-                    }
-                    if contact == PHONE
-                    else {"email": obj.email, "email_type": obj.email_type_id}
-                ),
-            )
-        rows.append(row)
-    list_url = reverse(kind.url_name(f"{contact}s"), kwargs={kind.id_kwarg: entity.pk})
-    return {
-        "contact": contact,
-        "kind": kind,
-        "entity": entity,
-        "rows": rows,
-        "editor_url": list_url,
-        "add_form": add_form or form_cls(tenant_id=tenant_id, prefix=f"new-{contact}"),
-    }
 
 
 def _template(contact: str) -> str:
@@ -114,9 +48,14 @@ def _respond(
         return render(request, _template(contact), context, status=status)
     if status == 200 and request.method == "POST":
         return redirect(kind.url_name("detail"), **{kind.id_kwarg: entity.pk})
-    from clinicrm.people.views import render_detail  # the detail page embeds the editors
-
     return render_detail(request, kind, entity, status=status, editors={contact: ctx})
+
+
+def _refused(
+    request: HttpRequest, kind: Kind, entity: TenantModel, contact: str, exc: ApplicationError
+) -> HttpResponse:
+    messages.error(request, exc.message)
+    return _respond(request, kind, entity, contact, status=400)
 
 
 def _save_error(form: Any, exc: ApplicationError) -> None:
@@ -220,10 +159,15 @@ def make_contact_views(kind: Kind, contact: str) -> dict[str, Callable[..., Http
             return _respond(request, kind, entity, contact, mode="confirm", row_id=obj.pk)
         if request.method != "POST":
             return HttpResponseNotAllowed(["GET", "POST"])
-        if contact == PHONE:
-            services.contact_phone_remove(phone=obj, actor=request.user, ip=client_ip(request))
-        else:
-            services.contact_email_remove(email_obj=obj, actor=request.user, ip=client_ip(request))
+        try:
+            if contact == PHONE:
+                services.contact_phone_remove(phone=obj, actor=request.user, ip=client_ip(request))
+            else:
+                services.contact_email_remove(
+                    email_obj=obj, actor=request.user, ip=client_ip(request)
+                )
+        except ApplicationError as exc:  # a frozen record (erased patient)
+            return _refused(request, kind, entity, contact, exc)
         return _respond(request, kind, entity, contact)
 
     @tenant_required(roles=kind.roles)
@@ -232,12 +176,14 @@ def make_contact_views(kind: Kind, contact: str) -> dict[str, Callable[..., Http
         obj = _obj(entity, kwargs)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if contact == PHONE:
-            services.contact_phone_set_primary(phone=obj, actor=request.user, ip=client_ip(request))
-        else:
-            services.contact_email_set_primary(
-                email_obj=obj, actor=request.user, ip=client_ip(request)
-            )
+        ip = client_ip(request)
+        try:
+            if contact == PHONE:
+                services.contact_phone_set_primary(phone=obj, actor=request.user, ip=ip)
+            else:
+                services.contact_email_set_primary(email_obj=obj, actor=request.user, ip=ip)
+        except ApplicationError as exc:  # a frozen record (erased patient)
+            return _refused(request, kind, entity, contact, exc)
         return _respond(request, kind, entity, contact)
 
     return {"": editor, "edit": edit, "remove": remove, "primary": primary}

@@ -1,23 +1,24 @@
 """CPF and CNPJ: normalisation, check-digit validation, display format and form fields.
 
-Since July 2026 a CNPJ may be alphanumeric: 12 characters in 0-9/A-Z followed by 2 numeric
-check digits. Each character is worth `ord(c) - 48` (so digits keep their value and A=17,
-B=18, ...), with the same modulus-11 weights as the numeric CNPJ, which is the special case
-where all 12 characters are digits.
+Check digits by `validate-docbr`, which knows the alphanumeric CNPJ (since July 2026: 12
+characters in 0-9/A-Z followed by 2 numeric check digits; the numeric CNPJ is the special case
+where all 12 are digits). The shapes are checked here first (normalised, upper-case, letters
+only in the CNPJ's first 12 characters).
 """
 
 import re
 from typing import Any
 
 from django import forms
+from validate_docbr import CNPJ, CPF
 
 from clinicrm.core.errors import ApplicationError
 
 _PUNCTUATION = re.compile(r"[\s./\-]")
 _CPF_RE = re.compile(r"^\d{11}$")
 _CNPJ_RE = re.compile(r"^[0-9A-Z]{12}\d{2}$")
-_CNPJ_WEIGHTS_1 = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
-_CNPJ_WEIGHTS_2 = (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+_CPF = CPF()
+_CNPJ = CNPJ()
 
 CPF_INVALID = "CPF inválido: confira os números digitados."
 CNPJ_INVALID = "CNPJ inválido: confira os caracteres digitados."
@@ -29,36 +30,14 @@ def cpf_cnpj_normalize(raw: str | None) -> str:
     return _PUNCTUATION.sub("", raw or "").upper()
 
 
-def _mod11_digit(total: int) -> int:
-    rest = total % 11
-    return 0 if rest < 2 else 11 - rest
-
-
 def cpf_is_valid(value: str) -> bool:
     """`value` normalised (11 digits)."""
-    if not _CPF_RE.match(value) or len(set(value)) == 1:
-        return False
-    nums = [int(c) for c in value]
-    first = _mod11_digit(sum(n * w for n, w in zip(nums[:9], range(10, 1, -1), strict=True)))
-    second = _mod11_digit(sum(n * w for n, w in zip(nums[:10], range(11, 1, -1), strict=True)))
-    return nums[9] == first and nums[10] == second
-
-
-def cnpj_check_digits(base: str) -> str:
-    """The two check digits of a 12-character CNPJ base (numeric or alphanumeric)."""
-    values = [ord(c) - 48 for c in base]
-    first = _mod11_digit(sum(v * w for v, w in zip(values, _CNPJ_WEIGHTS_1, strict=True)))
-    second = _mod11_digit(
-        sum(v * w for v, w in zip([*values, first], _CNPJ_WEIGHTS_2, strict=True))
-    )
-    return f"{first}{second}"
+    return bool(_CPF_RE.match(value)) and _CPF.validate(value)
 
 
 def cnpj_is_valid(value: str) -> bool:
     """`value` normalised (14 characters, letters only in the first 12)."""
-    if not _CNPJ_RE.match(value) or len(set(value)) == 1:
-        return False
-    return cnpj_check_digits(value[:12]) == value[12:]
+    return bool(_CNPJ_RE.match(value)) and _CNPJ.validate(value)
 
 
 def cpf_validate(raw: str, *, field: str = "cpf") -> str:

@@ -95,6 +95,9 @@ class Professional(SearchIndexed, TenantModel):
 class ContactType(models.Model):
     """Phone types: system rows (tenant NULL) plus per-tenant custom ones."""
 
+    # Row-level security lets every clinic read the system rows (core/rls.py).
+    rls_shared_rows = True
+
     tenant = models.ForeignKey("core.Tenant", null=True, blank=True, on_delete=models.CASCADE)
     code = models.SlugField(max_length=40)
     label = models.CharField(max_length=60)
@@ -155,6 +158,8 @@ class ContactPhone(TenantModel):
 
 
 class ContactEmailType(models.Model):
+    rls_shared_rows = True  # as ContactType: the system rows are every clinic's
+
     tenant = models.ForeignKey("core.Tenant", null=True, blank=True, on_delete=models.CASCADE)
     code = models.SlugField(max_length=40)
     label = models.CharField(max_length=60)

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant, TenantModel
 from clinicrm.core.search import DIGITS_QUERY, search_q, search_terms
+from clinicrm.core.visibility import visibility_filter
 from clinicrm.people.entities import entity_type_of
 from clinicrm.people.models import (
     ContactEmail,
@@ -112,7 +113,7 @@ def patient_list(*, tenant: Tenant, filters: ListFilters | None = None) -> Query
     """Patients of `tenant` matching the filters, by name then id. Query: name (any part),
     CPF digits, phone digits or e-mail prefix. Use `paginate` to get a page with contacts."""
     filters = filters or ListFilters()
-    qs = _status_filter(Patient.objects.filter(tenant=tenant), filters.status)
+    qs = _status_filter(visibility_filter(Patient.objects.filter(tenant=tenant)), filters.status)
     query = filters.query
     if query:
         contact = _contact_match(tenant=tenant, entity_type=EntityType.PATIENT, query=query)

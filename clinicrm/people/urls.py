@@ -1,7 +1,8 @@
 from django.urls import URLPattern, URLResolver, path
 
 from clinicrm.people import views
-from clinicrm.people.contact_views import EMAIL, PHONE, make_contact_views
+from clinicrm.people.contact_views import make_contact_views
+from clinicrm.people.detail import EMAIL, PHONE
 from clinicrm.people.kinds import PATIENT, PROFESSIONAL
 
 app_name = "people"

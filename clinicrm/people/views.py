@@ -11,51 +11,23 @@ from django.utils.http import urlencode
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import CLINIC_ROLES, TenantModel
-from clinicrm.core.services import client_ip
-from clinicrm.core.tenancy import tenant_get_or_404, tenant_required
+from clinicrm.core.services import audit_log_record, client_ip
+from clinicrm.core.tenancy import request_tenant, tenant_get_or_404, tenant_required
 from clinicrm.people import selectors, services
-from clinicrm.people.contact_views import EMAIL, PHONE, editor_context
+from clinicrm.people.detail import EMAIL, PHONE, editor_context, render_detail
 from clinicrm.people.documents import cpf_cnpj_format
+from clinicrm.people.extensions import patient_freeze
 from clinicrm.people.forms import PatientCreateForm, PatientForm, ProfessionalForm
 from clinicrm.people.kinds import PATIENT, PROFESSIONAL, Kind
 from clinicrm.people.models import Patient, Professional
 
 
-def _tenant(request: HttpRequest) -> Any:
-    return request.tenant  # type: ignore[attr-defined]
-
-
-def render_detail(
-    request: HttpRequest,
-    kind: Kind,
-    entity: TenantModel,
-    *,
-    status: int = 200,
-    editors: dict[str, dict[str, Any]] | None = None,
-) -> HttpResponse:
-    """The detail page with both contact editors (`editors` carries a row mode or form errors)."""
-    editors = editors or {}
-    context = {
-        "kind": kind,
-        "obj": entity,
-        "phone_editor": editor_context(
-            kind=kind, entity=entity, contact=PHONE, **editors.get(PHONE, {})
-        ),
-        "email_editor": editor_context(
-            kind=kind, entity=entity, contact=EMAIL, **editors.get(EMAIL, {})
-        ),
-    }
-    if isinstance(entity, Patient):
-        context["cpf_display"] = cpf_cnpj_format(entity.cpf)
-    return render(request, f"people/{kind.name}_detail.html", context, status=status)
-
-
 def _list(request: HttpRequest, kind: Kind) -> HttpResponse:
     filters = selectors.ListFilters.from_params(request.GET)
     if kind is PATIENT:
-        qs: Any = selectors.patient_list(tenant=_tenant(request), filters=filters)
+        qs: Any = selectors.patient_list(tenant=request_tenant(request), filters=filters)
     else:
-        qs = selectors.professional_list(tenant=_tenant(request), filters=filters)
+        qs = selectors.professional_list(tenant=request_tenant(request), filters=filters)
     page_obj = selectors.paginate(qs, page=request.GET.get("page"))
     params = {k: v for k, v in (("q", filters.query), ("status", filters.status)) if v}
     if params.get("status") == "active":
@@ -96,7 +68,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 with transaction.atomic():
                     actor, ip = request.user, client_ip(request)
                     patient = services.patient_create(
-                        tenant=_tenant(request), actor=actor, ip=ip, **data
+                        tenant=request_tenant(request), actor=actor, ip=ip, **data
                     )
                     if phone:
                         services.contact_phone_add(entity=patient, actor=actor, number=phone, ip=ip)
@@ -113,13 +85,24 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @tenant_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = tenant_get_or_404(Patient, tenant=_tenant(request), pk=patient_id)
+    patient = tenant_get_or_404(Patient, tenant=request_tenant(request), pk=patient_id)
+    audit_log_record(  # every read of a patient's record is audited (LGPD)
+        action="patient.view",
+        user=request.user,
+        tenant=request_tenant(request),
+        obj=patient,
+        ip=client_ip(request),
+    )
     return render_detail(request, PATIENT, patient)
 
 
 @tenant_required
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = tenant_get_or_404(Patient, tenant=_tenant(request), pk=patient_id)
+    patient = tenant_get_or_404(Patient, tenant=request_tenant(request), pk=patient_id)
+    freeze = patient_freeze(patient=patient)
+    if freeze is not None and request.method != "POST":
+        messages.error(request, freeze.refusal)  # nothing to edit: back to the record
+        return _redirect_detail(PATIENT, patient)
     fields = ("full_name", "social_name", "cpf", "birth_date", "notes")
     initial = {f: getattr(patient, f) for f in fields}
     initial["cpf"] = cpf_cnpj_format(patient.cpf)
@@ -161,12 +144,17 @@ def _archive(request: HttpRequest, kind: Kind, entity: Any, *, archive: bool) ->
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     actor, ip = request.user, client_ip(request)
-    if kind is PATIENT:
-        fn: Any = services.patient_archive if archive else services.patient_unarchive
-        fn(patient=entity, actor=actor, ip=ip)
-    else:
-        fn = services.professional_archive if archive else services.professional_unarchive
-        fn(professional=entity, actor=actor, ip=ip)
+    try:
+        if kind is PATIENT:
+            fn: Any = services.patient_archive if archive else services.patient_unarchive
+            fn(patient=entity, actor=actor, ip=ip)
+        else:
+            fn = services.professional_archive if archive else services.professional_unarchive
+            fn(professional=entity, actor=actor, ip=ip)
+    except ApplicationError as exc:  # e.g. an erased patient cannot be reactivated
+        messages.error(request, exc.message)
+        entity.refresh_from_db()
+        return render_detail(request, kind, entity, status=400)
     label = kind.label.capitalize()
     messages.success(request, f"{label} {'arquivado' if archive else 'reativado'}(a).")
     return _redirect_detail(kind, entity)
@@ -174,13 +162,13 @@ def _archive(request: HttpRequest, kind: Kind, entity: Any, *, archive: bool) ->
 
 @tenant_required(roles=CLINIC_ROLES)
 def patient_archive(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = tenant_get_or_404(Patient, tenant=_tenant(request), pk=patient_id)
+    patient = tenant_get_or_404(Patient, tenant=request_tenant(request), pk=patient_id)
     return _archive(request, PATIENT, patient, archive=True)
 
 
 @tenant_required(roles=CLINIC_ROLES)
 def patient_unarchive(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = tenant_get_or_404(Patient, tenant=_tenant(request), pk=patient_id)
+    patient = tenant_get_or_404(Patient, tenant=request_tenant(request), pk=patient_id)
     return _archive(request, PATIENT, patient, archive=False)
 
 
@@ -195,7 +183,7 @@ def professional_list(request: HttpRequest) -> HttpResponse:
 def _professional_form_page(
     request: HttpRequest, professional: Professional | None
 ) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     initial: dict[str, Any] = {"session_minutes": 50}
     if professional is not None:
         initial = {
@@ -244,23 +232,31 @@ def professional_create(request: HttpRequest) -> HttpResponse:
 
 @tenant_required(roles=CLINIC_ROLES)
 def professional_detail(request: HttpRequest, professional_id: int) -> HttpResponse:
-    professional = tenant_get_or_404(Professional, tenant=_tenant(request), pk=professional_id)
+    professional = tenant_get_or_404(
+        Professional, tenant=request_tenant(request), pk=professional_id
+    )
     return render_detail(request, PROFESSIONAL, professional)
 
 
 @tenant_required(roles=CLINIC_ROLES)
 def professional_edit(request: HttpRequest, professional_id: int) -> HttpResponse:
-    professional = tenant_get_or_404(Professional, tenant=_tenant(request), pk=professional_id)
+    professional = tenant_get_or_404(
+        Professional, tenant=request_tenant(request), pk=professional_id
+    )
     return _professional_form_page(request, professional)
 
 
 @tenant_required(roles=CLINIC_ROLES)
 def professional_archive(request: HttpRequest, professional_id: int) -> HttpResponse:
-    professional = tenant_get_or_404(Professional, tenant=_tenant(request), pk=professional_id)
+    professional = tenant_get_or_404(
+        Professional, tenant=request_tenant(request), pk=professional_id
+    )
     return _archive(request, PROFESSIONAL, professional, archive=True)
 
 
 @tenant_required(roles=CLINIC_ROLES)
 def professional_unarchive(request: HttpRequest, professional_id: int) -> HttpResponse:
-    professional = tenant_get_or_404(Professional, tenant=_tenant(request), pk=professional_id)
+    professional = tenant_get_or_404(
+        Professional, tenant=request_tenant(request), pk=professional_id
+    )
     return _archive(request, PROFESSIONAL, professional, archive=False)

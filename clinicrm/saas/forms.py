@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from clinicrm.core.dates import BoundedDateField
 from clinicrm.core.models import Tenant
 from clinicrm.core.money import brl_format, brl_parse
 from clinicrm.credits.models import AddonTransactionType
@@ -231,10 +232,10 @@ class TransactionFilterForm(forms.Form):
         choices=[("", "Todos os movimentos"), *AddonTransactionType.choices],
     )
     addon_type = forms.CharField(label="Tipo de add-on", required=False, max_length=60)
-    start = forms.DateField(
+    start = BoundedDateField(
         label="De", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = BoundedDateField(
         label="Até", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from clinicrm.saas.views import addons, home, packages, products, topup
+from clinicrm.saas.views import addons, audit, home, packages, products, topup
 
 app_name = "saas"
 
@@ -46,4 +46,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("saas/addons/topup-whatsapp", topup.topup, name="topup"),
     path("saas/addons/topup-whatsapp/saldo", topup.topup_balance, name="topup_balance"),
+    path("saas/auditoria", audit.audit_list, name="audit_list"),
+    path("saas/auditoria/<int:audit_id>", audit.audit_detail, name="audit_detail"),
 ]

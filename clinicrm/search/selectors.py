@@ -20,6 +20,7 @@ from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import CLINIC_ROLES, Tenant
 from clinicrm.core.search import MAX_QUERY_LENGTH, Snippet, search_normalize, search_snippet
 from clinicrm.core.search import search_terms as terms_of
+from clinicrm.core.visibility import visibility_filter
 from clinicrm.messaging.models import Thread
 from clinicrm.messaging.selectors import messages_matching, thread_search_filter
 from clinicrm.people.phones import phone_format_display
@@ -92,7 +93,7 @@ def thread_title(thread: Thread) -> str:
 
 
 def thread_url(thread: Thread) -> str:
-    return reverse("messaging:thread", kwargs={"thread_key": thread.thread_key})
+    return reverse("messaging:thread", kwargs={"thread_id": thread.pk})
 
 
 def _patients(tenant: Tenant, query: str) -> SearchGroup:
@@ -129,7 +130,9 @@ def _professionals(tenant: Tenant, query: str) -> SearchGroup:
 
 
 def _threads(tenant: Tenant, query: str) -> SearchGroup:
-    qs: QuerySet[Thread] = Thread.objects.filter(tenant=tenant).select_related("patient")
+    qs: QuerySet[Thread] = visibility_filter(
+        Thread.objects.filter(tenant=tenant).select_related("patient")
+    )
     qs = thread_search_filter(tenant=tenant, qs=qs, query=query, message_text=False)
     items = [
         SearchItem(
@@ -141,12 +144,12 @@ def _threads(tenant: Tenant, query: str) -> SearchGroup:
         )
         for t in qs.order_by("-last_message_at", "-id")[:PER_GROUP]
     ]
-    return SearchGroup("threads", "Conversas", items, _list_url("messaging:inbox", query))
+    return SearchGroup("threads", "Conversas", items, _list_url("crm:inbox", query))
 
 
 def _messages(tenant: Tenant, query: str) -> SearchGroup:
     rows = list(
-        messages_matching(tenant=tenant, query=query)
+        visibility_filter(messages_matching(tenant=tenant, query=query))
         .only("id", "thread_key", "body", "direction", "provider_timestamp", "created_at")
         .order_by("-created_at", "-id")[:PER_GROUP]
     )
@@ -157,7 +160,7 @@ def _messages(tenant: Tenant, query: str) -> SearchGroup:
         ).select_related("patient")
     }
     terms = terms_of(query)
-    inbox = _list_url("messaging:inbox", query)
+    inbox = _list_url("crm:inbox", query)
     items = []
     for m in rows:
         thread = threads.get(m.thread_key)
@@ -167,7 +170,7 @@ def _messages(tenant: Tenant, query: str) -> SearchGroup:
                 id=m.pk,
                 title=name,
                 subtitle="Recebida" if m.direction == "in" else "Enviada",
-                url=f"{thread_url(thread)}#mensagem-{m.pk}" if thread else inbox,
+                url=f"{thread_url(thread)}#msg-{m.pk}" if thread else inbox,
                 at=m.provider_timestamp,
                 snippet=search_snippet(m.body, terms),
             )

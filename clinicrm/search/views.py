@@ -17,7 +17,7 @@ from clinicrm.search.selectors import search_global, search_query_clean
 def global_search(request: HttpRequest) -> HttpResponse:
     """`/busca/?q=`: the grouped results as a fragment for the search box's script (which sends
     `HX-Request`), or as a page (no script, Enter without a highlighted result, links)."""
-    fragment = request.headers.get("HX-Request") == "true"
+    fragment = bool(request.htmx)  # type: ignore[attr-defined]
     raw = request.GET.get("q", "")
     context: dict[str, Any] = {"query": " ".join(raw.split())[:100]}
     status = 200

@@ -31,7 +31,7 @@ from clinicrm.messaging.services import (
     message_send_perform,
     message_status_apply,
 )
-from clinicrm.messaging.tests.factories import AdapterScope, inbound_text, make_channel
+from clinicrm.messaging.tests.factories import AdapterScope, inbound_text, make_channel, thread_url
 from conftest import make_user
 from tests.e2e.helpers import login
 
@@ -85,7 +85,7 @@ def test_statement_shows_reasons_and_its_xlsx_holds_the_same_rows_and_totals(
     usage = rows.filter(has_text="Mensagem enviada pelo WhatsApp Oficial").first
     expect(usage).to_contain_text("-1")
     expect(usage.get_by_role("link", name="Conversa com Maria Souza")).to_have_attribute(
-        "href", f"/conversas/{PHONE}/"
+        "href", thread_url(tenant, PHONE)
     )
     refund = rows.filter(has_text="Reembolso")
     expect(refund).to_contain_text("Mensagem não entregue: reembolsada")

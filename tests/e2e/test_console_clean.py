@@ -105,7 +105,7 @@ def test_main_pages_keep_the_console_clean(
     expect(page.locator("#patient-options input[name=patient]:checked")).to_have_count(1)
     page.wait_for_load_state("networkidle")
     _visit(page, f"{asgi_url}/conversas/", "Conversas")
-    page.goto(f"{asgi_url}/conversas/{thread.thread_key}/")
+    page.goto(f"{asgi_url}/conversas/{thread.pk}/")
     page.wait_for_load_state("networkidle")
     _visit(page, f"{asgi_url}/configuracoes/creditos-whatsapp", "Créditos WhatsApp")
     page.locator(".package-card").first.get_by_role("link", name="Comprar").click()

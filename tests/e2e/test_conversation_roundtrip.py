@@ -95,10 +95,10 @@ def test_open_conversation_follows_the_patient_live_until_read_ticks(
     )
     clinic = context.new_page()
     login(clinic, asgi_url, email)
-    clinic.goto(f"{asgi_url}/conversas/{PATIENT}/")
+    clinic.goto(f"{asgi_url}/conversas/{thread.pk}/")
     expect(clinic.locator("#timeline")).to_contain_text("Bom dia, tudo bem?")
     expect(clinic.locator("[data-notifier-ready]")).to_have_count(1)
-    # One stream per page: inbox.js listens to the notifier's, it does not open a second one.
+    # One stream per page: the page scripts listen to the notifier's, it does not open a second one.
     assert clinic.evaluate("window.__streams") == 1
     # Evolution: free text always, no template picker, no window countdown.
     expect(clinic.locator("#template-form")).to_have_count(0)
@@ -132,14 +132,17 @@ def test_open_conversation_follows_the_patient_live_until_read_ticks(
         expect(phone_reply).to_contain_text("8h30", timeout=15000)
         expect(phone_reply).to_have_attribute("data-status", "delivered", timeout=15000)
         # The clinic's ticks follow live: delivered first...
-        expect(bubble_out.locator(".tick")).to_have_text("✓✓", timeout=15000)
+        # (the glyphs are for the eye; screen readers read the status label beside them)
+        expect(bubble_out.locator(".tick > [aria-hidden='true']")).to_have_text("✓✓", timeout=15000)
+        expect(bubble_out.locator(".tick .sr-only")).to_have_text("Entregue")
         expect(bubble_out.locator(".tick-read")).to_have_count(0)
         phone.get_by_role("button", name="Marcar como lida").click()
         expect(phone_reply).to_have_attribute("data-status", "read")
 
         # ...then blue (read), still without a reload.
         expect(bubble_out.locator(".tick-read")).to_have_count(1, timeout=15000)
-        expect(bubble_out.locator(".tick-read")).to_have_text("✓✓")
+        expect(bubble_out.locator(".tick-read > [aria-hidden='true']")).to_have_text("✓✓")
+        expect(bubble_out.locator(".tick-read .sr-only")).to_have_text("Lida")
     assert clinic.evaluate("window.__roundtripMarker") == "still-here"
     reply = Message.objects.get(direction="out")
     assert reply.status == "read"
@@ -203,7 +206,7 @@ def test_twilio_thread_shows_the_window_countdown_and_the_template_picker(
     page = context.new_page()
     page.clock.install()
     login(page, asgi_url, email)
-    page.goto(f"{asgi_url}/conversas/{open_thread.thread_key}/")
+    page.goto(f"{asgi_url}/conversas/{open_thread.pk}/")
     pill = page.get_by_test_id("window-countdown")
     expect(pill).to_have_text("Janela de 24 h: fecha em 5 h 12 min")
     expect(page.locator("#send-text")).to_be_enabled()
@@ -228,7 +231,7 @@ def test_twilio_thread_shows_the_window_countdown_and_the_template_picker(
     expect(page.locator("[data-window-closed-notice]")).to_be_visible()
 
     # A closed window: free text disabled with the explanation, templates are the way to write.
-    page.goto(f"{asgi_url}/conversas/{closed_thread.thread_key}/")
+    page.goto(f"{asgi_url}/conversas/{closed_thread.pk}/")
     expect(page.get_by_test_id("window-countdown")).to_have_text("Janela fechada")
     expect(page.locator("#send-text")).to_be_disabled()
     expect(page.locator("[data-window-closed-notice]")).to_contain_text(

@@ -151,11 +151,14 @@ def test_open_dialog_turns_paid_by_itself(
     expect(dialog.get_by_label("CPF ou CNPJ da clínica")).to_have_value("249.715.637-92")
     dialog.get_by_role("button", name="Gerar PIX").click()
     expect(dialog.get_by_alt_text("QR Code PIX")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Pague com PIX")).to_be_focused()
 
     purchase = CreditPurchase.objects.get(tenant=tenant)
     fake_asaas.state.payment_pay(str(purchase.asaas_payment_id))
     expect(dialog.get_by_text("Pagamento recebido! Créditos adicionados.")).to_be_visible(
         timeout=20_000
     )
+    # Announced once through the page's live region (the status block is not one itself).
+    expect(page.locator("#live-polite")).to_have_text("Pagamento recebido! Créditos adicionados.")
     expect(dialog.get_by_test_id("dialog-balance")).to_have_text("100")
     expect(page.get_by_test_id("balance")).to_have_text("100")

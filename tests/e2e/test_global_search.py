@@ -41,10 +41,10 @@ def test_type_joao_see_groups_and_open_the_patient_with_the_keyboard(
     expect(search).to_be_focused()
     search.press_sequentially("joao")
     panel = page.locator("#gsearch-panel")
-    patients = panel.locator("section", has=page.get_by_role("heading", name="Pacientes"))
+    patients = panel.get_by_role("group", name="Pacientes")
     expect(patients.get_by_role("option").first).to_contain_text("João Araújo Dias")
-    expect(panel.get_by_role("heading", name="Conversas")).to_be_visible()
-    expect(panel.get_by_role("heading", name="Mensagens")).to_be_visible()
+    expect(panel.get_by_role("group", name="Conversas")).to_be_visible()
+    expect(panel.get_by_role("group", name="Mensagens")).to_be_visible()
     expect(panel.locator("mark").first).to_have_text(re.compile("jo[aã]o", re.I))
     expect(panel).not_to_contain_text("Vizinho")  # another clinic's João never shows
 

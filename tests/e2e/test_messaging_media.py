@@ -24,6 +24,7 @@ from clinicrm.messaging.errors import media_error_friendly
 from clinicrm.messaging.mediatypes import OCTET_STREAM
 from clinicrm.messaging.models import Direction, MediaStatus, Message, MessageStatus, Thread
 from clinicrm.messaging.services.media import media_save, message_media_fetch
+from clinicrm.messaging.tests.factories import thread_url
 from conftest import PASSWORD, make_user
 
 pytestmark = [
@@ -143,14 +144,18 @@ def test_media_in_a_conversation(
     page.get_by_role("button", name="Entrar").click()
     page.wait_for_url(re.compile(r".*/(painel/)?$"))
 
-    page.goto(f"{base}/conversas/{key}/")
+    page.goto(base + thread_url(tenant, key))
     timeline = page.locator("#timeline")
     expect(timeline.locator("img.bubble-media")).to_have_count(1)
-    image_ok = page.evaluate(
+    # The image is loading="lazy": it loads once scrolled near the viewport (the timeline opens
+    # at its newest message, so the image may sit above the fold), then
+    # decodes asynchronously: scroll to it and wait.
+    timeline.locator("img.bubble-media").scroll_into_view_if_needed()
+    image_width = page.wait_for_function(
         "() => { const i = document.querySelector('img.bubble-media');"
-        " return i.complete && i.naturalWidth; }"
-    )
-    assert image_ok == 320  # served through the signed URL
+        " return i && i.complete && i.naturalWidth; }"
+    ).json_value()
+    assert image_width == 320  # served through the signed URL, decoded as the real PNG
     expect(timeline.locator("audio.bubble-media")).to_have_count(1)
     expect(timeline.get_by_text("exame-sangue.pdf")).to_be_visible()
     expect(page.locator(f"#media-{disguised.pk} a.media-document")).to_contain_text("foto.html")

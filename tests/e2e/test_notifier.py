@@ -95,6 +95,11 @@ def test_inbound_message_lights_the_notifier_and_simulator_round_trip(
         # The clinic's page, untouched, lights up.
         popup = clinic.get_by_test_id("message-popup")
         expect(popup).to_contain_text("Nova mensagem de Camila Prado", timeout=15000)
+        # The first popup is announced: the live region has been on the page since it loaded.
+        expect(clinic.locator("#live-polite")).to_have_text("Nova mensagem de Camila Prado")
+        expect(clinic.locator("#notif-bell summary")).to_have_attribute(
+            "aria-label", "Notificações: 2 não lidas"
+        )
         expect(clinic.locator("#menu-badge-inbox")).to_have_text("1")
         expect(clinic.get_by_test_id("bell-count")).to_have_text("2")
         clinic.screenshot(path=str(screenshot_dir / "notifier-popup.png"))
@@ -112,6 +117,23 @@ def test_inbound_message_lights_the_notifier_and_simulator_round_trip(
         popup.get_by_role("link", name="Abrir conversa").click()
         clinic.wait_for_url(re.compile(r".*/conversas/.+/$"))
         expect(clinic.locator("#menu-badge-inbox")).to_be_hidden()
+        expect(popup).to_have_count(0)  # acting on the popup dismissed it
+
+        # A message on the open conversation shows in it and pops nothing over it; a message
+        # from someone else, sent after it, still pops (so the first had its chance to).
+        phone.get_by_label("Mensagem").fill("Pode ser às 15h?")
+        phone.get_by_role("button", name="Enviar", exact=True).click()
+        expect(clinic.locator(".bubble-in").filter(has_text="Pode ser às 15h?")).to_be_visible()
+        stranger = context.new_page()
+        stranger.goto(f"{asgi_url}/simulador/?numero=%2B5511977776666")
+        stranger.get_by_label("Mensagem").fill("Bom dia, vocês atendem sábado?")
+        stranger.get_by_role("button", name="Enviar", exact=True).click()
+        expect(popup).to_have_count(1, timeout=15000)
+        expect(popup).to_contain_text("Nova mensagem de Paciente simulado")
+        popup.get_by_role("button", name="Fechar aviso").click()
+        expect(popup).to_have_count(0)
+        stranger.close()
+
         clinic.locator("#send-text").fill("Claro, Camila! Quinta às 15h?")
         clinic.locator("#send-box").get_by_role("button", name="Enviar", exact=True).click()
         expect(clinic.locator(".bubble-out")).to_contain_text("Quinta às 15h")
@@ -134,7 +156,7 @@ def test_inbound_message_lights_the_notifier_and_simulator_round_trip(
         assert reply.status == "read"
 
         # The clinic's page shows the read ticks too (reloaded: the live refresh of an open
-        # thread page is inbox.js's job, covered by the messaging tests).
+        # thread page is conversation.js's job, covered by the messaging tests).
         clinic.reload()
         expect(clinic.locator(".bubble-out .tick-read")).to_have_count(1)
 

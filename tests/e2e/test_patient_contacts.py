@@ -48,12 +48,15 @@ def test_patient_with_two_phones_second_becomes_primary(
     page.wait_for_url(re.compile(r".*/pacientes/\d+/$"))
     patient = Patient.objects.get(tenant=tenant, full_name="Joana Prado")
 
+    # The record's "Contatos" tab holds the editors (htmx swaps the panel, the URL follows).
+    page.locator("#patient-tabs a[data-tab='contatos']").click()
+    page.wait_for_url(re.compile(r".*/pacientes/\d+/\?aba=contatos$"))
     editor = page.locator("#phones-editor")
     expect(editor.locator(".contact-row")).to_have_count(1)
     page.evaluate("window.__noReload = 1")
 
     # Second phone through the htmx editor (12-digit WhatsApp form: the 9th digit is restored).
-    editor.get_by_label("Telefone").fill("552177776666")
+    editor.get_by_role("textbox", name="Telefone").fill("552177776666")
     editor.get_by_role("button", name="Adicionar telefone").click()
     rows = page.locator("#phones-editor .contact-row")
     expect(rows).to_have_count(2)
@@ -62,7 +65,7 @@ def test_patient_with_two_phones_second_becomes_primary(
     expect(second.locator(".pill-primary")).to_have_count(0)
 
     # An invalid number is refused in place, nothing saved.
-    page.locator("#phones-editor").get_by_label("Telefone").fill("(11) 1234")
+    page.locator("#phones-editor").get_by_role("textbox", name="Telefone").fill("(11) 1234")
     page.locator("#phones-editor").get_by_role("button", name="Adicionar telefone").click()
     expect(page.locator("#phones-editor .field-error")).to_contain_text("Telefone inválido")
     assert ContactPhone.objects.filter(entity_id=patient.pk).count() == 2

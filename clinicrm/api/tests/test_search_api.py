@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from clinicrm.core.models import Role
+from clinicrm.core.models import Role, Tenant
 from clinicrm.search.tests.factories import build_clinic
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,8 @@ def test_api_search_needs_a_token(clinic):
 def test_api_professional_role_sees_no_professionals(
     clinic, tenant, member_factory, make_api_client
 ):
+    # Least privilege off: this is about the professionals group only.
+    Tenant.objects.filter(pk=tenant.pk).update(professionals_own_patients_only=False)
     api = make_api_client(member_factory(Role.PROFESSIONAL), tenant)
     body = api.get("search", q="joao").json()
     assert body["professionals"] == [] and body["patients"]

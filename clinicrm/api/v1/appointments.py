@@ -17,7 +17,16 @@ from ninja import Field, Query, Router, Schema, Status
 from clinicrm.agenda import selectors as agenda_selectors
 from clinicrm.agenda import services as agenda_services
 from clinicrm.agenda.models import Appointment
-from clinicrm.api.v1.common import MAX_LIMIT, Page, fields_renamed, ip_of, role_of, tenant_of
+from clinicrm.api.v1.common import (
+    MAX_LIMIT,
+    ApiDate,
+    Page,
+    PageParams,
+    fields_renamed,
+    ip_of,
+    role_of,
+    tenant_of,
+)
 from clinicrm.api.v1.schemas import ErrorOut, StrictIn
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Role
@@ -67,7 +76,7 @@ class AppointmentPage(Page):
 class AppointmentIn(StrictIn):
     professional_id: int
     patient_id: int
-    date: dt.date = Field(..., description="Dia (horário de São Paulo).")
+    date: ApiDate = Field(..., description="Dia (horário de São Paulo).")
     start: dt.time = Field(..., description="Início, HH:MM (São Paulo).")
     end: dt.time = Field(..., description="Término, HH:MM (São Paulo).")
     status: StatusLiteral = "scheduled"
@@ -82,7 +91,7 @@ class AppointmentIn(StrictIn):
 class AppointmentPatch(StrictIn):
     professional_id: int | None = None
     patient_id: int | None = None
-    date: dt.date | None = None
+    date: ApiDate | None = None
     start: dt.time | None = None
     end: dt.time | None = None
     status: StatusLiteral | None = None
@@ -94,13 +103,12 @@ class StatusIn(StrictIn):
     status: StatusLiteral
 
 
-class ListParams(Schema):
-    start: dt.date | None = Field(None, description="Primeiro dia (padrão: hoje).")
-    end: dt.date | None = Field(None, description="Último dia, incluso (padrão: start + 6).")
+class ListParams(PageParams):
+    start: ApiDate | None = Field(None, description="Primeiro dia (padrão: hoje).")
+    end: ApiDate | None = Field(None, description="Último dia, incluso (padrão: start + 6).")
     professional_id: int | None = None
     status: StatusLiteral | None = None
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
 
 
 def _own_professional_id(request: HttpRequest) -> int | None:

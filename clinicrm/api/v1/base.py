@@ -17,21 +17,30 @@ from ninja.security import HttpBearer
 
 from clinicrm.api.selectors import ApiContext, api_token_authenticate
 from clinicrm.api.services import api_token_touch
+from clinicrm.core.dates import DATE_OUT_OF_RANGE
 from clinicrm.core.errors import ApplicationError
+from clinicrm.core.rls import rls_bypass, rls_tenant_set
+from clinicrm.core.visibility import visibility_membership_set
 
 
 class BearerTokenAuth(HttpBearer):
     openapi_description = "Token pessoal criado em /perfil/: `Authorization: Bearer <token>`."
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiContext | None:
-        ctx = api_token_authenticate(raw=token)
+        # The token names its tenant: found across clinics, then the request is scoped to it
+        # (the tenant middleware restores the scope when the request ends).
+        with rls_bypass():
+            ctx = api_token_authenticate(raw=token)
         if ctx is None:
             return None
+        rls_tenant_set(ctx.tenant.pk)
         api_token_touch(token=ctx.token)
         # The same attributes the session middleware sets, so shared helpers work unchanged.
         request.tenant = ctx.tenant  # type: ignore[attr-defined]
         request.membership = ctx.membership  # type: ignore[attr-defined]
         request.user = ctx.user
+        # Reset by the tenant middleware when the request ends.
+        visibility_membership_set(ctx.membership)
         return ctx
 
 
@@ -82,6 +91,7 @@ _PYDANTIC_MESSAGES = {
     "model_attributes_type": "Corpo da requisição inválido: envie um objeto JSON.",
     "dict_type": "Corpo da requisição inválido: envie um objeto JSON.",
     "value_error": "Valor inválido.",
+    "date_out_of_range": DATE_OUT_OF_RANGE,
 }
 
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}

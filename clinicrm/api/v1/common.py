@@ -1,19 +1,45 @@
-"""Helpers shared by the v1 routers: the request's tenant/actor, roles, pagination."""
+"""Helpers shared by the v1 routers: the request's tenant/actor, roles, pagination, dates."""
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Field, Schema
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
+from clinicrm.core.dates import DATE_OUT_OF_RANGE, date_in_range
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant
 from clinicrm.core.services import client_ip
 
 MAX_LIMIT = 100
+# Far beyond any list a clinic has, and small enough that offset + limit is a valid SQL bigint
+# on every engine: a larger offset is a 400, never a database overflow (500).
+MAX_OFFSET = 10_000_000
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not date_in_range(value):
+        raise PydanticCustomError("date_out_of_range", DATE_OUT_OF_RANGE)
+    return value
+
+
+# Every date the API reads (query or body): within core.dates' DATE_MIN..DATE_MAX, so the
+# day/period arithmetic behind it cannot overflow.
+ApiDate = Annotated[dt.date, AfterValidator(_date_in_range)]
+
+
+class PageParams(Schema):
+    """limit/offset of every paginated list (subclasses add their filters; a list with another
+    default page size overrides `limit`)."""
+
+    limit: int = Field(25, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def tenant_of(request: HttpRequest) -> Tenant:

@@ -15,25 +15,26 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from clinicrm.api.v1.base import api, error_body
-from clinicrm.api.v1.common import MAX_LIMIT, Page, page_of, require_roles, tenant_of
+from clinicrm.api.v1.common import (
+    ApiDate,
+    Page,
+    PageParams,
+    page_of,
+    require_roles,
+    tenant_of,
+)
 from clinicrm.api.v1.schemas import ErrorOut, StrictIn
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import MANAGER_ROLES, User
 from clinicrm.core.tenancy import tenant_get_or_404
 from clinicrm.credits import selectors
+from clinicrm.credits.gateway import GatewayError
 from clinicrm.credits.models import CreditPurchase, PurchaseStatus
 from clinicrm.credits.purchases import purchase_refresh_status, purchase_start
-from clinicrm.integrations.asaas.client import (
-    MSG_INVALID_DOCUMENT,
-    MSG_MISSING_DOCUMENT,
-    AsaasError,
-)
 
 router = Router(tags=["créditos WhatsApp"])
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-# The credits model's default; reported before the tenant's first movement creates its row.
-DEFAULT_LOW_BALANCE_THRESHOLD = 20
 # A pending purchase older than this is also checked at Asaas (as the page does): webhooks can be
 # late, and purchase_refresh_status rate-limits the calls per purchase.
 POLL_ASAAS_AFTER = dt.timedelta(seconds=30)
@@ -41,7 +42,6 @@ POLL_ASAAS_AFTER = dt.timedelta(seconds=30)
 # (timeouts, 5xx, rate limit, our credentials or configuration) is an upstream failure: 502.
 _ASAAS_CLIENT_ERRORS = range(400, 500)
 _ASAAS_UPSTREAM_STATUSES = {401, 403, 404, 429}
-_DOCUMENT_MESSAGES = {MSG_INVALID_DOCUMENT, MSG_MISSING_DOCUMENT}
 
 
 def _money(value: Any) -> str:
@@ -61,33 +61,23 @@ class BalanceOut(Schema):
 
 @router.get("/credits/balance", response={200: BalanceOut, **ERRORS}, url_name="credits_balance")
 def credits_balance(request: HttpRequest) -> dict[str, Any]:
-    row = selectors.credits_balance_row(tenant=tenant_of(request))
-    if row is None:
-        data = {
-            "balance": 0,
-            "lifetime_purchased": 0,
-            "lifetime_used": 0,
-            "low_balance_threshold": DEFAULT_LOW_BALANCE_THRESHOLD,
-        }
-    else:
-        data = {
-            "balance": row.balance,
-            "lifetime_purchased": row.lifetime_purchased,
-            "lifetime_used": row.lifetime_used,
-            "low_balance_threshold": row.low_balance_threshold,
-        }
-    return {**data, "is_low": data["balance"] < data["low_balance_threshold"]}
+    row = selectors.credits_balance_get(tenant=tenant_of(request))
+    return {
+        "balance": row.balance,
+        "lifetime_purchased": row.lifetime_purchased,
+        "lifetime_used": row.lifetime_used,
+        "low_balance_threshold": row.low_balance_threshold,
+        "is_low": row.is_low,
+    }
 
 
 # --- transactions ----------------------------------------------------------------------------
 
 
-class TransactionParams(Schema):
+class TransactionParams(PageParams):
     kind: Literal["purchase", "usage", "topup_manual", "refund", "adjustment"] | None = None
-    date_from: dt.date | None = Field(None, description="Dia inicial (horário de São Paulo).")
-    date_to: dt.date | None = Field(None, description="Dia final, inclusive.")
-    limit: int = Field(25, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    date_from: ApiDate | None = Field(None, description="Dia inicial (horário de São Paulo).")
+    date_to: ApiDate | None = Field(None, description="Dia final, inclusive.")
 
 
 class TransactionOut(Schema):
@@ -203,20 +193,15 @@ class PurchasePage(Page):
     items: list[PurchaseListItem]
 
 
-class PageParams(Schema):
-    limit: int = Field(25, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
-
-
 def _asaas_error_response(request: HttpRequest, exc: ApplicationError) -> HttpResponse | None:
-    """The JSON answer for an Asaas failure, or None when the error is a local validation."""
+    """The JSON answer for a gateway failure, or None when the error is a local validation."""
     cause = exc.__cause__
-    if not isinstance(cause, AsaasError):
+    if not isinstance(cause, GatewayError):
         return None
     user_fixable = cause.status in _ASAAS_CLIENT_ERRORS and (
         cause.status not in _ASAAS_UPSTREAM_STATUSES
     )
-    field = "cpf_cnpj" if exc.message in _DOCUMENT_MESSAGES else exc.field
+    field = cause.field or exc.field
     return api.create_response(
         request, error_body(exc.message, field), status=400 if user_fixable else 502
     )

@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from clinicrm.api.v1.common import (
-    MAX_LIMIT,
     Page,
+    PageParams,
     fields_renamed,
     ip_of,
     page_of,
@@ -23,6 +23,7 @@ from clinicrm.api.v1.common import (
 from clinicrm.api.v1.schemas import ErrorOut, StrictIn
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import CLINIC_ROLES, User
+from clinicrm.core.services import audit_log_record
 from clinicrm.core.tenancy import tenant_get_or_404
 from clinicrm.people import selectors
 from clinicrm.people import services as people_services
@@ -34,11 +35,9 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 PROFESSIONAL_ROLES = CLINIC_ROLES
 
 
-class ListParams(Schema):
+class ListParams(PageParams):
     search: str = Field("", max_length=100, description="Nome, CPF, telefone ou e-mail.")
     status: Literal["active", "archived", "all"] = "active"
-    limit: int = Field(25, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
 
 
 # --- patients ----------------------------------------------------------------------------------
@@ -116,7 +115,16 @@ def patient_create(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     "/patients/{int:patient_id}", response={200: PatientOut, **ERRORS}, url_name="patient_detail"
 )
 def patient_detail(request: HttpRequest, patient_id: int) -> Patient:
-    return _patient(request, patient_id)
+    patient = _patient(request, patient_id)
+    audit_log_record(  # every read of a patient's record is audited (LGPD)
+        action="patient.view",
+        user=request.user,
+        tenant=tenant_of(request),
+        obj=patient,
+        ip=ip_of(request),
+        details={"via": "api"},
+    )
+    return patient
 
 
 @router.patch(

@@ -138,12 +138,27 @@ def _skip_reason(*, settings: AutoReplySettings, message: Message, now: dt.datet
     return ""
 
 
+def autoreply_settings_on(*, tenant: Tenant) -> AutoReplySettings | None:
+    """The clinic's auto-reply settings when auto-reply is on (None when off)."""
+    settings = AutoReplySettings.objects.filter(tenant=tenant, enabled=True).first()
+    if settings is not None:
+        settings.tenant = tenant
+    return settings
+
+
 def autoreply_on_message(*, tenant: Tenant, message: Message) -> AutoReplyLog | None:
     """Decide and log (None when auto-reply is off: nothing to decide)."""
-    settings = AutoReplySettings.objects.filter(tenant=tenant, enabled=True).first()
+    settings = autoreply_settings_on(tenant=tenant)
     if settings is None:
         return None
-    settings.tenant = tenant
+    return autoreply_decide(tenant=tenant, message=message, settings=settings)
+
+
+def autoreply_decide(
+    *, tenant: Tenant, message: Message, settings: AutoReplySettings
+) -> AutoReplyLog:
+    """Decide and log with `settings` (`autoreply_settings_on`'s, e.g. read once for a drain
+    group by the inbound hook)."""
     now = timezone.now()
     reason = _skip_reason(settings=settings, message=message, now=now)
     reply = None

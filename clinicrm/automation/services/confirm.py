@@ -17,7 +17,8 @@ from clinicrm.automation.services.gate import CONFIRM_ANSWER, automated_send
 from clinicrm.automation.services.reminder_plan import ACTIVE_STATUSES, reminder_values
 from clinicrm.automation.texts import CANCELLED_TEXT, CONFIRMED_TEXT, text_render
 from clinicrm.core.errors import ApplicationError
-from clinicrm.core.models import MANAGER_ROLES, Membership, Notification, Tenant
+from clinicrm.core.models import MANAGER_ROLES, Membership, Tenant
+from clinicrm.core.notifications import notification_send
 from clinicrm.core.timeutils import SAO_PAULO
 from clinicrm.messaging.models import Message
 
@@ -65,20 +66,14 @@ def _notify_professional(*, tenant: Tenant, appointment: Appointment, answer: st
         f"foi {'confirmada' if confirmed else 'cancelada'} em resposta ao lembrete do WhatsApp."
     )
     url = f"{reverse('agenda:day')}?data={start.date().isoformat()}#appt-{appointment.pk}"
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                tenant=tenant,
-                user_id=user_id,
-                kind=f"appointment.{answer}_by_reply",
-                title=title,
-                body=body,
-                url=url,
-            )
-            for user_id in user_ids
-        ]
+    return notification_send(
+        tenant=tenant,
+        user_ids=user_ids,
+        kind=f"appointment.{answer}_by_reply",
+        title=title,
+        body=body,
+        url=url,
     )
-    return len(user_ids)
 
 
 def confirm_on_message(*, tenant: Tenant, message: Message) -> ReminderLog | None:

@@ -21,8 +21,9 @@ from clinicrm.automation.selectors import optout_is_active
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant
 from clinicrm.credits.errors import InsufficientCredits
-from clinicrm.messaging.models import Channel, ChannelStatus, Message, Thread
-from clinicrm.messaging.services import channel_active_for, message_send, thread_window_open
+from clinicrm.messaging.models import CHANNEL_CONNECTED, Channel, Message, Thread
+from clinicrm.messaging.selectors import channel_active_get
+from clinicrm.messaging.services import message_send, thread_window_state
 from clinicrm.messaging.services.templates import template_ref_build
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ REMINDER = "reminder"
 CONFIRM_ANSWER = "confirm_answer"
 # The only automated message an opted-out number may get: the acknowledgement of its opt-out.
 REACHES_OPTED_OUT = frozenset({OPTOUT_ACK})
-
-CONNECTED = frozenset({ChannelStatus.OPEN, ChannelStatus.ACTIVE})
 
 
 @dataclass(frozen=True)
@@ -62,14 +61,14 @@ def channel_problem(channel: Channel | None) -> str:
     """Why `channel` cannot send right now ("" when it can)."""
     if channel is None:
         return reasons.NO_CHANNEL
-    if channel.status not in CONNECTED:
+    if channel.status not in CHANNEL_CONNECTED:
         return reasons.CHANNEL_DISCONNECTED
     return ""
 
 
 def _window_open(tenant: Tenant, thread_key: str) -> bool:
     thread = Thread.objects.filter(tenant=tenant, thread_key=thread_key).first()
-    return thread is not None and thread_window_open(thread=thread)
+    return thread is not None and thread_window_state(thread=thread).is_open
 
 
 def automated_send(
@@ -86,7 +85,7 @@ def automated_send(
     lookup when the caller already has the tenant's active channel."""
     if purpose not in REACHES_OPTED_OUT and optout_is_active(tenant=tenant, thread_key=thread_key):
         return GateOutcome(reason=reasons.OPTED_OUT)
-    channel = channel or channel_active_for(tenant=tenant)
+    channel = channel or channel_active_get(tenant=tenant)
     problem = channel_problem(channel)
     if problem or channel is None:
         return GateOutcome(reason=problem or reasons.NO_CHANNEL)

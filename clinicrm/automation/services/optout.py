@@ -40,6 +40,7 @@ def _open(
     message: Message | None = None,
     reason: str = "",
     actor: Any = None,
+    ip: str | None = None,
 ) -> OptOut | None:
     """Open an opt-out period; None when the number is already opted out."""
     try:
@@ -57,7 +58,12 @@ def _open(
     except IntegrityError:
         return None  # an open period exists (the partial unique index)
     audit_log_record(
-        action="optout.create", user=actor, tenant=tenant, obj=row, details={"source": source}
+        action="optout.create",
+        user=actor,
+        tenant=tenant,
+        obj=row,
+        ip=ip,
+        details={"source": source},
     )
     return row
 
@@ -70,6 +76,7 @@ def _close(
     message: Message | None = None,
     reason: str = "",
     actor: Any = None,
+    ip: str | None = None,
 ) -> bool:
     closed = OptOut.objects.filter(pk=row.pk, opted_in_at__isnull=True).update(
         opted_in_at=timezone.now(),
@@ -85,6 +92,7 @@ def _close(
             user=actor,
             tenant=row.tenant,
             obj=row,
+            ip=ip,
             details={"source": source},
         )
     return bool(closed)
@@ -154,6 +162,7 @@ def optout_manual_create(
         source=OptOutSource.MANUAL,
         reason=reason,
         actor=actor,
+        ip=ip,
     )
     if row is None:
         raise ApplicationError("Este número já está descadastrado.", field="number")
@@ -163,7 +172,7 @@ def optout_manual_create(
 def optout_manual_close(*, row: OptOut, actor: User, reason: str, ip: str | None = None) -> OptOut:
     """Staff records that the number may receive messages again (e.g. asked in person)."""
     reason = _reason(reason)
-    if not _close(row=row, source=OptOutSource.MANUAL, reason=reason, actor=actor):
+    if not _close(row=row, source=OptOutSource.MANUAL, reason=reason, actor=actor, ip=ip):
         raise ApplicationError("Este número já voltou a receber mensagens.")
     row.refresh_from_db()
     return row

@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from clinicrm.automation.models import ReminderSettings
 from clinicrm.automation.reminder_state import PREFLIGHT_HOURS, reminder_preflight
-from clinicrm.core.models import CLINIC_ROLES, Membership, Notification, Tenant
+from clinicrm.core.models import CLINIC_ROLES, Tenant
+from clinicrm.core.notifications import notification_send_roles
 
 
 def reminders_preflight_notify() -> int:
@@ -19,27 +20,20 @@ def reminders_preflight_notify() -> int:
         problems = reminder_preflight(tenant=tenant)
         if not problems:
             continue
-        user_ids = Membership.objects.filter(
-            tenant=tenant, role__in=CLINIC_ROLES, is_active=True
-        ).values_list("user_id", flat=True)
         count = len(problems)
-        body = (
-            f"{count} lembrete{'s' if count > 1 else ''} das próximas {PREFLIGHT_HOURS} horas "
-            f"não poderá{'ão' if count > 1 else ''} ser enviado{'s' if count > 1 else ''}. "
-            "Veja os motivos e avise os pacientes."
+        what = (
+            f"{count} lembretes das próximas {PREFLIGHT_HOURS} horas não poderão ser enviados"
+            if count > 1
+            else f"1 lembrete das próximas {PREFLIGHT_HOURS} horas não poderá ser enviado"
         )
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    tenant=tenant,
-                    user_id=user_id,
-                    kind="reminders.preflight",
-                    title="Lembretes que não poderão ser enviados",
-                    body=body,
-                    url=reverse("automation:reminders") + "#preflight",
-                )
-                for user_id in user_ids
-            ]
+        body = f"{what}. Veja os motivos e avise os pacientes."
+        notification_send_roles(
+            tenant=tenant,
+            roles=CLINIC_ROLES,
+            kind="reminders.preflight",
+            title="Lembretes que não poderão ser enviados",
+            body=body,
+            url=reverse("automation:reminders") + "#preflight",
         )
         told += 1
     return told

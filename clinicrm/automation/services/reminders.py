@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.tasks import task
+from django.urls import reverse
 from django.utils import timezone
 
 from clinicrm.agenda.models import Appointment
@@ -44,9 +45,11 @@ from clinicrm.automation.services.reminder_plan import (
 )
 from clinicrm.automation.texts import REMINDER_VARIABLES, text_check
 from clinicrm.core.errors import ApplicationError
-from clinicrm.core.models import Tenant
+from clinicrm.core.log_context import log_tenant_scope
+from clinicrm.core.models import CLINIC_ROLES, Tenant
+from clinicrm.core.notifications import notification_send_roles
 from clinicrm.core.services import audit_log_record
-from clinicrm.messaging.services import channel_active_for
+from clinicrm.messaging.selectors import channel_active_get
 from clinicrm.messaging.services.templates import channel_templates
 
 logger = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ def _template_fields(
     sid = (content_sid or "").strip()
     if not sid:
         return "", []
-    options = channel_templates(channel=channel_active_for(tenant=tenant))
+    options = channel_templates(channel=channel_active_get(tenant=tenant))
     option = next((o for o in options if o.content_sid == sid), None)
     field = f"template_{window}"
     if option is None:
@@ -241,6 +244,45 @@ def _send_one(log: ReminderLog, ctx: Any, now: dt.datetime) -> None:
     )
 
 
+# Reasons a reminder that should have gone did not (the clinic can act on them); a cancelled
+# appointment, an opt-out or a switched-off reminder are not failures.
+FAILURE_REASONS = frozenset(
+    {
+        reasons.NO_WHATSAPP,
+        reasons.NO_CHANNEL,
+        reasons.CHANNEL_DISCONNECTED,
+        reasons.NO_TEMPLATE,
+        reasons.INSUFFICIENT_CREDITS,
+        reasons.SEND_REFUSED,
+    }
+)
+
+
+def _failures_notify(logs: list[ReminderLog]) -> None:
+    """One notification per tenant and batch: how many reminders failed and why (no patient)."""
+    failed: dict[Any, list[ReminderLog]] = {}
+    for log in logs:
+        if log.status == ReminderStatus.SKIPPED and log.reason in FAILURE_REASONS:
+            failed.setdefault(log.tenant_id, []).append(log)
+    for tenant_id, tenant_logs in failed.items():
+        count = len(tenant_logs)
+        why = "; ".join(sorted({reasons.reason_label(log.reason) for log in tenant_logs}))
+        what = (
+            f"{count} lembretes de sessão não foram enviados"
+            if count > 1
+            else "1 lembrete de sessão não foi enviado"
+        )
+        with log_tenant_scope(tenant_id):
+            notification_send_roles(
+                tenant=tenant_logs[0].tenant,
+                roles=CLINIC_ROLES,
+                kind="reminders.failed",
+                title="Falha no envio de lembretes",
+                body=f"{what}. Motivo: {why}. Veja o registro e avise os pacientes.",
+                url=reverse("automation:reminders") + "#log",
+            )
+
+
 def reminders_send_batch(*, log_ids: Iterable[int], now: dt.datetime | None = None) -> int:
     """Send the queued reminders among `log_ids`; returns how many were sent."""
     now = now or timezone.now()
@@ -254,15 +296,18 @@ def reminders_send_batch(*, log_ids: Iterable[int], now: dt.datetime | None = No
         )
         ctx = plan_context(log.appointment for log in logs)
         for log in logs:
-            try:
-                with transaction.atomic():
-                    _send_one(log, ctx, now)
-            except Exception:
-                # One broken reminder must not hold the others: it stays queued (the sweep
-                # tries it again) and is logged by id only.
-                logger.exception("reminder %s could not be processed", log.pk)
-                continue
+            # The batch mixes clinics: each reminder's lines name its own (ids only).
+            with log_tenant_scope(log.tenant_id):
+                try:
+                    with transaction.atomic():
+                        _send_one(log, ctx, now)
+                except Exception:
+                    # One broken reminder must not hold the others: it stays queued (the sweep
+                    # tries it again) and is logged by id only.
+                    logger.exception("reminder %s could not be processed", log.pk)
+                    continue
             sent += log.status == ReminderStatus.SENT
+        _failures_notify(logs)
     return sent
 
 

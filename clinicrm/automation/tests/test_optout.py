@@ -20,7 +20,7 @@ from clinicrm.credits.services import credits_add, credits_balance_get
 from clinicrm.messaging.hooks import SendNeedsConfirmation
 from clinicrm.messaging.models import MessageStatus, Provider
 from clinicrm.messaging.services import message_send, message_send_perform
-from clinicrm.messaging.tests.factories import make_channel
+from clinicrm.messaging.tests.factories import make_channel, thread_url
 
 pytestmark = pytest.mark.django_db
 
@@ -188,14 +188,13 @@ def test_media_and_our_own_messages_are_never_opt_outs(tenant, adapters):
 
 def test_the_send_box_asks_to_confirm_a_message_to_an_opted_out_number(tenant, owner, adapters):
     from django.test import Client
-    from django.urls import reverse
 
     channel = make_channel(tenant)
     number = new_number()
     patient_writes(channel, number, "sair")
     client = Client()
     client.force_login(owner)
-    url = reverse("messaging:thread_send", kwargs={"thread_key": number})
+    url = thread_url(tenant, number, "messaging:thread_send")
     resp = client.post(url, {"text": "Bom dia, podemos conversar?"}, HTTP_HX_REQUEST="true")
     assert resp.status_code == 400
     html = resp.content.decode()

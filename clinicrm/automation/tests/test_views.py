@@ -100,6 +100,28 @@ def test_secretary_manages_numbers_but_not_keywords(tenant, member_factory):
     assert pro.get(reverse("automation:optouts")).status_code == 403
 
 
+def test_manual_opt_out_and_opt_in_audit_the_request_ip(tenant, owner, owner_client):
+    # Who changed whether a patient may be written to, and from where (LGPD accountability).
+    resp = owner_client.post(
+        reverse("automation:optout_add"),
+        {"number": "(11) 98888-7777", "reason": "Pediu por telefone"},
+        REMOTE_ADDR="203.0.113.21",
+    )
+    assert resp.status_code == 302
+    row = OptOut.objects.get()
+    resp = owner_client.post(
+        reverse("automation:optout_close", args=[row.pk]),
+        {"reason": "Pediu para voltar"},
+        REMOTE_ADDR="203.0.113.22",
+    )
+    assert resp.status_code == 302
+    audits = AuditLog.objects.filter(object_type="optout", object_id=str(row.pk))
+    assert {(a.action, a.user, a.ip_address) for a in audits} == {
+        ("optout.create", owner, "203.0.113.21"),
+        ("optout.close", owner, "203.0.113.22"),
+    }
+
+
 def test_manual_opt_out_bad_number_is_400(tenant, owner_client):
     resp = owner_client.post(
         reverse("automation:optout_add"), {"number": "12<b>", "reason": "Pediu"}

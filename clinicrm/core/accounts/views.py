@@ -12,6 +12,7 @@ from clinicrm.core.accounts.forms import AccountSetPasswordForm, PasswordResetRe
 from clinicrm.core.accounts.services import account_password_set, password_reset_request
 from clinicrm.core.accounts.tokens import invite_token_generator
 from clinicrm.core.client_ip import client_ip
+from clinicrm.core.rls import rls_bypass
 
 
 class PasswordResetRequestView(auth_views.PasswordResetView):
@@ -20,7 +21,9 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     success_url = reverse_lazy("core:password_reset_done")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        password_reset_request(email=form.cleaned_data["email"], ip=client_ip(self.request))
+        # A visitor with no clinic yet; the request is audited in each of the account's clinics.
+        with rls_bypass():
+            password_reset_request(email=form.cleaned_data["email"], ip=client_ip(self.request))
         return HttpResponseRedirect(self.get_success_url())
 
     def form_invalid(self, form: Any) -> HttpResponse:
@@ -46,12 +49,13 @@ class PasswordSetView(auth_views.PasswordResetConfirmView):
     via = "password_reset"
 
     def form_valid(self, form: Any) -> HttpResponse:
-        account_password_set(
-            user=form.user,
-            password=form.cleaned_data["new_password1"],
-            via=self.via,  # type: ignore[arg-type]
-            ip=client_ip(self.request),
-        )
+        with rls_bypass():  # as for the reset request: audited in each of the user's clinics
+            account_password_set(
+                user=form.user,
+                password=form.cleaned_data["new_password1"],
+                via=self.via,  # type: ignore[arg-type]
+                ip=client_ip(self.request),
+            )
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         return HttpResponseRedirect(self.get_success_url())
 

@@ -3,8 +3,13 @@
 from typing import Any
 
 from django import template
+from django.urls import reverse
 
-from clinicrm.core.notifications import notification_unread_count
+from clinicrm.core.notifications import (
+    notification_conversations_unread,
+    notification_inbox,
+    notification_unread_count,
+)
 
 register = template.Library()
 
@@ -16,13 +21,14 @@ def notification_bell(context: dict[str, Any]) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if tenant is None or user is None or not user.is_authenticated:
         return {"show": False}
-    from clinicrm.core.notifications_views import conversations_unread_count
-
     unread = notification_unread_count(user=user, tenant=tenant)
-    conversations = conversations_unread_count(tenant=tenant)
+    conversations = notification_conversations_unread(tenant=tenant)
+    feed = notification_inbox()
     return {
         "show": True,
         "unread": unread,
         "conversations_unread": conversations,
         "total": unread + conversations,
+        "sse_url": reverse(feed.events_url_name) if feed else "",
+        "popup_url": reverse(feed.popup_url_name) if feed else "",
     }

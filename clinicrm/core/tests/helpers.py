@@ -1,11 +1,19 @@
-"""Helpers for the core tests: running queued tasks the way the worker does."""
+"""Helpers for the core tests: running queued tasks the way the worker does, reading log lines
+as production writes them."""
 
+import json
 import re
+from typing import Any
 
+import pytest
 from django.core import mail
 from django.db import transaction
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+
+from clinicrm.core.log_context import LogContext
+from clinicrm.core.log_filters import RedactPersonalData
+from clinicrm.core.log_json import JsonFormatter
 
 
 def run_queued_tasks() -> int:
@@ -38,3 +46,15 @@ def link_in_last_email(to: str) -> str:
     match = re.search(r"https?://\S+/(?:senha/redefinir|convite)/\S+/", str(message.body))
     assert match, message.body
     return match.group(0)
+
+
+def caplog_as_production(caplog: pytest.LogCaptureFixture) -> None:
+    """caplog's handler gets what settings.LOGGING gives the production one: the context and
+    redaction filters and the JSON format."""
+    caplog.handler.addFilter(LogContext())
+    caplog.handler.addFilter(RedactPersonalData())
+    caplog.handler.setFormatter(JsonFormatter())
+
+
+def caplog_json_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in caplog.text.splitlines() if line]

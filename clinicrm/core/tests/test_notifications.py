@@ -1,4 +1,5 @@
-"""The bell: per-user and per-tenant counts, marking read, pages, isolation, the message popup."""
+"""The bell: per-user and per-tenant counts, marking read, pages, isolation (the inbox part,
+conversations and the message popup, is messaging's: messaging/tests/test_notification_feed.py)."""
 
 import json
 
@@ -6,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clinicrm.core import notifications
 from clinicrm.core.models import Membership, Notification, Role, Tenant, User
 from clinicrm.core.notifications import (
     notification_latest,
@@ -13,7 +15,6 @@ from clinicrm.core.notifications import (
     notification_mark_read,
     notification_unread_count,
 )
-from clinicrm.messaging.tests.factories import make_thread
 from conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -80,31 +81,20 @@ def test_latest_is_newest_first_and_limited(tenant, owner):
     assert latest[0].title == "Aviso 11"
 
 
-def test_bell_is_server_rendered_with_counts(owner_client, tenant, owner):
+def test_without_an_inbox_feed_the_bell_counts_notifications_only(
+    owner_client, tenant, owner, monkeypatch
+):
+    monkeypatch.setattr(notifications, "_inbox_feed", [])
     notify(tenant, owner)
-    notify(tenant, owner)
-    make_thread(tenant, unread_count=3)
-    make_thread(tenant, unread_count=0)
     html = owner_client.get(reverse("core:notification_list")).content.decode()
-    assert 'id="notif-bell-count"' in html
-    assert 'data-testid="bell-count">3</span>' in html  # 2 notifications + 1 unread conversation
-    assert 'data-conversations="1"' in html
-    assert "clinicrm/notifier.js" in html
-    assert 'href="/conversas/"' in html  # the "Conversas" menu entry is back
+    assert 'data-testid="bell-count">1</span>' in html and 'data-sse-url=""' in html
+    data = json.loads(owner_client.get(reverse("core:notification_counts")).content)
+    assert data == {"notifications": 1, "conversations": 0, "total": 1}
 
 
 def test_bell_absent_for_anonymous_and_login_page():
     html = Client().get(reverse("core:login")).content.decode()
     assert "notif-bell" not in html and "notifier.js" not in html
-
-
-def test_counts_endpoint(owner_client, tenant, other_tenant, owner):
-    notify(tenant, owner)
-    notify(other_tenant, owner)  # not a member there: never counted here
-    make_thread(tenant, unread_count=2)
-    make_thread(other_tenant, unread_count=5)
-    data = json.loads(owner_client.get(reverse("core:notification_counts")).content)
-    assert data == {"notifications": 1, "conversations": 1, "total": 2}
 
 
 def test_panel_lists_latest_ten_and_marks_all_read(owner_client, tenant, owner):
@@ -173,26 +163,6 @@ def test_open_someone_elses_notification_is_404_and_changes_nothing(
         assert owner_client.post(url).status_code == 404
         row.refresh_from_db()
         assert row.read_at is None
-
-
-def test_popup_fragment_names_the_sender_without_the_stream_carrying_it(
-    owner_client, tenant, other_tenant
-):
-    named = make_thread(tenant, contact_name="Maria Souza")
-    bare = make_thread(tenant, thread_key="+5511988887777")
-    html = owner_client.get(reverse("core:message_popup") + f"?thread={named.pk}").content.decode()
-    assert "Nova mensagem de <strong>Maria Souza</strong>" in html
-    assert f'href="/conversas/{named.thread_key}/"' in html
-    html = owner_client.get(reverse("core:message_popup") + f"?thread={bare.pk}").content.decode()
-    assert "+55 (11) 98888-7777" in html
-
-
-def test_popup_of_another_tenants_thread_is_404(owner_client, other_tenant):
-    foreign = make_thread(other_tenant, contact_name="Segredo")
-    response = owner_client.get(reverse("core:message_popup") + f"?thread={foreign.pk}")
-    assert response.status_code == 404
-    assert b"Segredo" not in response.content
-    assert owner_client.get(reverse("core:message_popup") + "?thread=abc").status_code == 404
 
 
 def test_pages_need_login():

@@ -15,8 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from clinicrm.core.heartbeats import heartbeat_beat
 from clinicrm.core.models import ProcessHeartbeat, ProcessKind, ScheduledRun
 from clinicrm.core.scheduler import jobs_all, slot_start
-from clinicrm.core.tasks_utils import WORKER_LOST_EXCEPTION, tasks_reap_stuck
-from clinicrm.core.tests._tasks import block_task, touch_task
+from clinicrm.core.tasks_utils import INTERRUPTED, WORKER_LOST_EXCEPTION, tasks_reap_stuck
+from clinicrm.core.tests._tasks import block_task, touch_task, two_writes_task
 from clinicrm.core.tests.processes import manage_process, terminate_other_backends, wait_for
 
 ON_POSTGRES = connection.vendor == "postgresql"
@@ -122,6 +122,49 @@ def test_sigterm_lets_the_running_task_finish(tmp_path: Path):
 @pytest.mark.concurrency
 @pytest.mark.xdist_group("concurrency")
 @pytest.mark.django_db(transaction=True)
+def test_a_forced_stop_mid_task_leaves_nothing_half_done_and_the_task_runs_again(tmp_path: Path):
+    """SIGTERM, then SIGTERM again while the task is in its transaction: the worker stops at
+    once, the task's first write is rolled back, and a fresh copy is queued that a new worker
+    runs whole."""
+    started, gate = tmp_path / "started", tmp_path / "gate"
+    args = ("worker", "--queue-name", "*", "--no-reload")
+    with manage_process(*args, **FAST_BEATS) as proc:
+        first = two_writes_task.enqueue(started=str(started), gate=str(gate))
+        # Generous: a worker's start-up on a loaded CI machine takes seconds.
+        wait_for(started.exists, timeout=60, what="the task to be inside its transaction")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.stdout is not None
+        # The second signal must come after the first was handled (signals do not queue).
+        while "shutting down gracefully" not in (line := proc.stdout.readline()):
+            assert line, "the worker ended before acknowledging SIGTERM"
+        proc.send_signal(signal.SIGTERM)
+        # Rolling back and queueing the fresh copy is quick, but a loaded machine's Python
+        # shutdown is not (it took over 20 s once while other suites ran).
+        proc.wait(timeout=60)
+
+    assert not ScheduledRun.objects.filter(job_name__startswith="two-writes").exists()
+    row = DBTaskResult.objects.get(id=first.id)
+    assert row.status == TaskResultStatus.FAILED and row.exception_class_path in INTERRUPTED
+    copy = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    assert copy.task_path == two_writes_task.module_path and copy.worker_ids == row.worker_ids
+
+    gate.write_text("go")
+    with manage_process(*args, **FAST_BEATS):
+        wait_for(
+            lambda: DBTaskResult.objects.get(id=copy.id).status == TaskResultStatus.SUCCESSFUL,
+            timeout=60,
+            what="the copy to run",
+        )
+    assert sorted(
+        ScheduledRun.objects.filter(job_name__startswith="two-writes").values_list(
+            "job_name", flat=True
+        )
+    ) == ["two-writes:first", "two-writes:second"]
+
+
+@pytest.mark.concurrency
+@pytest.mark.xdist_group("concurrency")
+@pytest.mark.django_db(transaction=True)
 def test_a_task_starts_without_waiting_for_the_poll(tmp_path: Path):
     """PostgreSQL: with a 60 s poll, only the enqueue's NOTIFY can start the task within the
     wait below. SQLite: the default short poll does it."""
@@ -158,7 +201,9 @@ def test_worker_and_scheduler_survive_their_connections_being_killed(tmp_path: P
         wait_for(lambda: ProcessHeartbeat.objects.count() == 2, what="both processes to beat")
         wait_for(ScheduledRun.objects.exists, what="the scheduler's first slot")
         for round_ in range(3):
-            assert terminate_other_backends() >= 1
+            # The children may sit between connections at this instant (a tick
+            # closes its connection when done): kill as soon as one is open.
+            wait_for(lambda: terminate_other_backends() >= 1, what="a child's connection")
             done = tmp_path / f"done-{round_}"
             touch_task.enqueue(path=str(done))
             wait_for(done.exists, what=f"the worker to run a task after kill #{round_ + 1}")

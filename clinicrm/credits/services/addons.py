@@ -44,6 +44,14 @@ _ADD_TYPES = frozenset(
         AddonTransactionType.ADJUSTMENT,
     }
 )
+# The audit action of a staff member's move of each type, written out so the audit page's
+# labels can be checked against every action the code writes (compliance/actions.py).
+_ADD_AUDIT_ACTIONS: dict[str, str] = {
+    AddonTransactionType.PURCHASE: "addons.purchase",
+    AddonTransactionType.BONUS: "addons.bonus",
+    AddonTransactionType.REFUND: "addons.refund",
+    AddonTransactionType.ADJUSTMENT: "addons.adjustment",
+}
 _MAX_MOVEMENT = 10_000_000
 
 
@@ -191,7 +199,7 @@ def addon_credits_add(
             )
             if admin is not None:
                 audit_log_record(
-                    action=f"addons.{type}",
+                    action=_ADD_AUDIT_ACTIONS[type],
                     user=admin,
                     tenant=tenant,
                     obj=row,

@@ -44,6 +44,13 @@ from clinicrm.credits.signals import credits_changed
 ADDABLE_KINDS = frozenset(
     {TransactionKind.PURCHASE, TransactionKind.TOPUP_MANUAL, TransactionKind.ADJUSTMENT}
 )
+# The audit action of a staff member's credit of each kind, written out so the audit page's
+# labels can be checked against every action the code writes (compliance/actions.py).
+_ADD_AUDIT_ACTIONS: dict[str, str] = {
+    TransactionKind.PURCHASE: "credits.purchase",
+    TransactionKind.TOPUP_MANUAL: "credits.topup_manual",
+    TransactionKind.ADJUSTMENT: "credits.adjustment",
+}
 # Credits granted (bought or given by staff) count as "purchased"; adjustments do not.
 _PURCHASED_KINDS = frozenset({TransactionKind.PURCHASE, TransactionKind.TOPUP_MANUAL})
 _MAX_MOVEMENT = 10_000_000
@@ -270,7 +277,7 @@ def credits_add(
     )
     if created and admin is not None:
         audit_log_record(
-            action=f"credits.{kind}",
+            action=_ADD_AUDIT_ACTIONS[kind],
             user=admin,
             tenant=tenant,
             obj=row,

@@ -172,7 +172,8 @@ def test_purchase_dialog_works_as_a_full_page(owner_client, tenant, fake_asaas):
 def test_package_named_by_its_credits_says_them_once(owner_client, tenant):
     _pkg("500 créditos", 500, "119.90")
     html = owner_client.get(URL).content.decode()
-    assert html.count("500 créditos") == 1
+    assert html.count(">500 créditos<") == 1  # the card's heading; nothing repeats it on screen
+    assert 'aria-label="Comprar 500 créditos por R$ 119,90"' in html  # the button names its package
     assert "R$ 119,90" in html and "R$ 0,24 por mensagem" in html
     package = CreditPackage.objects.get()
     html = owner_client.get(f"{URL}/comprar?package_id={package.pk}").content.decode()

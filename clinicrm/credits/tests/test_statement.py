@@ -24,7 +24,7 @@ from clinicrm.messaging.services import (
     message_send_perform,
     message_status_apply,
 )
-from clinicrm.messaging.tests.factories import AdapterScope, inbound_text, make_channel
+from clinicrm.messaging.tests.factories import AdapterScope, inbound_text, make_channel, thread_url
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +96,7 @@ def test_statement_lists_every_movement_with_its_reason(
     assert "R$ 119,90" in html
     assert "Mensagem enviada pelo WhatsApp Oficial" in html
     assert "Conversa com Maria Souza" in html
-    assert f'href="/conversas/{PHONE}/"' in html
+    assert f'href="{thread_url(tenant, PHONE)}"' in html
     # The refund names the failure (the 24-hour window), not an empty note.
     assert (
         "Mensagem não entregue: reembolsada (A janela de 24 horas do WhatsApp está fechada" in html

@@ -2,14 +2,10 @@
 
 from clinicrm.crm.selectors.conversation import (
     Member,
-    Timeline,
     members_assignable,
     note_count,
     notes_of_thread,
     tags_of_tenant,
-    timeline_latest,
-    timeline_message,
-    timeline_newer,
 )
 from clinicrm.crm.selectors.filters import VIEWS, Cursor, InboxFilters
 from clinicrm.crm.selectors.inbox import (
@@ -19,6 +15,14 @@ from clinicrm.crm.selectors.inbox import (
     thread_row_get,
     threads_filtered,
 )
+from clinicrm.crm.selectors.kanban import (
+    NO_TAG,
+    Column,
+    kanban_card_columns,
+    kanban_column_get,
+    kanban_column_page,
+    kanban_columns,
+)
 from clinicrm.crm.selectors.rows import (
     ThreadRow,
     thread_display_name,
@@ -27,13 +31,18 @@ from clinicrm.crm.selectors.rows import (
 )
 
 __all__ = [
+    "NO_TAG",
     "VIEWS",
+    "Column",
     "Cursor",
     "InboxFilters",
     "Member",
     "ThreadPage",
     "ThreadRow",
-    "Timeline",
+    "kanban_card_columns",
+    "kanban_column_get",
+    "kanban_column_page",
+    "kanban_columns",
     "members_assignable",
     "note_count",
     "notes_of_thread",
@@ -45,7 +54,4 @@ __all__ = [
     "thread_row_get",
     "thread_rows",
     "threads_filtered",
-    "timeline_latest",
-    "timeline_message",
-    "timeline_newer",
 ]

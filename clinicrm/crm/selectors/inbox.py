@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clinicrm.core.models import Tenant, User
+from clinicrm.core.visibility import visibility_filter
 from clinicrm.crm.models import Assignment, Stage, ThreadStatus, ThreadTag
 from clinicrm.crm.selectors.filters import VIEW_MINE, VIEW_UNASSIGNED, Cursor, InboxFilters
 from clinicrm.crm.selectors.rows import ThreadRow, thread_row_queryset, thread_rows
 from clinicrm.messaging.models import Thread
+from clinicrm.messaging.selectors import thread_search_filter
 
 PAGE_SIZE = 30
 PAGE_MAX = 100
@@ -27,16 +29,6 @@ PAGE_MAX = 100
 class ThreadPage:
     rows: list[ThreadRow]
     next_cursor: Cursor | None
-
-
-def _search(qs: QuerySet[Thread], q: str) -> QuerySet[Thread]:
-    """Name (patient record or WhatsApp) or number digits. `icontains` escapes % and _, and no
-    pattern syntax reaches the database, so any typed text is just text."""
-    digits = "".join(ch for ch in q if ch.isdigit())
-    cond = Q(contact_name__icontains=q) | Q(patient__full_name__icontains=q)
-    if len(digits) >= 4:
-        cond |= Q(thread_key__contains=digits)
-    return qs.filter(cond)
 
 
 def _assigned(user: User | None = None) -> Exists:
@@ -67,7 +59,9 @@ def stage_condition(stage: str) -> Q:
 def threads_filtered(
     *, tenant: Tenant, user: User, filters: InboxFilters, extra: Q | None = None
 ) -> QuerySet[Thread]:
-    qs: QuerySet[Thread] = Thread.objects.filter(tenant=tenant, last_message_at__isnull=False)
+    qs: QuerySet[Thread] = visibility_filter(
+        Thread.objects.filter(tenant=tenant, last_message_at__isnull=False)
+    )
     if filters.view == VIEW_MINE:
         qs = qs.filter(_assigned(user))
     elif filters.view == VIEW_UNASSIGNED:
@@ -77,7 +71,9 @@ def threads_filtered(
     if filters.unread:
         qs = qs.filter(unread_count__gt=0)
     if filters.q:
-        qs = _search(qs, filters.q)
+        # Names (record or WhatsApp), number digits and recent message text; accent- and
+        # case-insensitive, every typed character literal (%, _, quotes, regex syntax).
+        qs = thread_search_filter(tenant=tenant, qs=qs, query=filters.q)
     if extra is not None:
         qs = qs.filter(extra)
     return qs

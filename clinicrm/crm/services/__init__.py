@@ -6,6 +6,7 @@ from clinicrm.crm.services.patient_link import thread_patient_create, thread_pat
 from clinicrm.crm.services.stages import (
     crm_settings_get,
     kanban_group_set,
+    kanban_move,
     thread_stage_set,
 )
 from clinicrm.crm.services.tags import (
@@ -24,6 +25,7 @@ __all__ = [
     "assignment_take",
     "crm_settings_get",
     "kanban_group_set",
+    "kanban_move",
     "note_create",
     "note_delete",
     "note_update",

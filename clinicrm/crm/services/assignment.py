@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinicrm.core.errors import ApplicationError
-from clinicrm.core.models import Membership, Notification, Tenant, User
+from clinicrm.core.models import Membership, Tenant, User
+from clinicrm.core.notifications import notification_send
 from clinicrm.core.services import audit_log_record
 from clinicrm.crm.models import Assignment
 from clinicrm.crm.services.common import actor_user, thread_check_tenant
@@ -56,13 +57,13 @@ def _locked_row(*, tenant: Tenant, thread: Thread) -> Assignment:
 def _notify(*, tenant: Tenant, thread: Thread, assignee: User, actor: Any) -> None:
     """The assignee's bell. No patient name or number: the link opens the conversation."""
     who = member_display_name(actor_user(actor)) if actor_user(actor) else "O sistema"
-    Notification.objects.create(
+    notification_send(
         tenant=tenant,
-        user=assignee,
+        user_ids=[assignee.pk],
         kind="conversation.assigned",
         title="Conversa atribuída a você",
         body=f"{who} atribuiu uma conversa a você.",
-        url=f"{reverse('messaging:inbox')}?conversa={thread.pk}",
+        url=f"{reverse('crm:inbox')}?conversa={thread.pk}",
     )
 
 

@@ -13,9 +13,17 @@ from django.utils import timezone
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant
 from clinicrm.core.services import audit_log_record
-from clinicrm.crm.models import CrmSettings, KanbanGroup, Stage, ThreadStatus, stage_effective
+from clinicrm.crm.models import (
+    CrmSettings,
+    KanbanGroup,
+    Stage,
+    ThreadStatus,
+    ThreadTag,
+    stage_effective,
+)
 from clinicrm.crm.services.common import actor_user, thread_check_tenant
 from clinicrm.crm.services.events import STAGE, crm_event_emit
+from clinicrm.crm.services.tags import thread_tag_add, thread_tag_remove
 from clinicrm.messaging.models import Thread
 
 
@@ -90,3 +98,50 @@ def kanban_group_set(*, tenant: Tenant, group: str, actor: Any, ip: str | None =
         ip=ip,
         details={"fields": ["kanban_group"]},
     )
+
+
+def _tag_id_of(key: str) -> int | None:
+    raw = key.removeprefix("etiqueta-")
+    return int(raw) if key.startswith("etiqueta-") and raw.isdigit() and len(raw) < 19 else None
+
+
+@transaction.atomic
+def kanban_move(
+    *,
+    tenant: Tenant,
+    thread: Thread,
+    to: str,
+    expected: str,
+    actor: Any,
+    ip: str | None = None,
+) -> None:
+    """Move a Kanban card from column `expected` to column `to`, as the clinic groups the board.
+
+    By status it is `thread_stage_set`. By tag it swaps the tag of the column left for the tag
+    of the column entered ("sem-etiqueta" on either side: only add, or only remove). A card that
+    had already left `expected` changes nothing and the clinic is told.
+    """
+    thread_check_tenant(tenant=tenant, thread=thread)
+    if crm_settings_get(tenant=tenant).kanban_group == KanbanGroup.STATUS:
+        thread_stage_set(
+            tenant=tenant, thread=thread, stage=to, actor=actor, expected=expected, ip=ip
+        )
+        return
+    to_tag, from_tag = _tag_id_of(to), _tag_id_of(expected)
+    if (to_tag is None and to != "sem-etiqueta") or (
+        from_tag is None and expected != "sem-etiqueta"
+    ):
+        raise ApplicationError("Coluna inválida.", field="coluna")
+    tags = set(
+        ThreadTag.objects.filter(tenant=tenant, thread=thread).values_list("tag_id", flat=True)
+    )
+    if (from_tag is not None and from_tag not in tags) or (from_tag is None and tags):
+        raise ApplicationError(
+            "Esta conversa já tinha mudado de coluna. Nada foi alterado.", field="coluna"
+        )
+    if to == expected:
+        return
+    if to_tag is not None:
+        thread_tag_add(tenant=tenant, thread=thread, tag_id=to_tag, actor=actor, ip=ip)
+    if from_tag is not None:
+        thread_tag_remove(tenant=tenant, thread=thread, tag_id=from_tag, actor=actor, ip=ip)

@@ -10,8 +10,9 @@ from clinicrm.crm.tests.factories import make_inbox_thread
 from clinicrm.messaging.models import Thread
 from clinicrm.messaging.services import message_ingest
 from clinicrm.messaging.tests.factories import inbound_text, make_channel
-from clinicrm.people.models import ContactPhone, Patient
+from clinicrm.people.models import ContactPhone, ContactType, Patient
 from clinicrm.people.services import contact_phone_add, patient_create
+from clinicrm.people.services.contacts import DEFAULT_PHONE_TYPE, system_contact_types_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +101,35 @@ def test_a_phone_added_later_links_the_existing_conversation(tenant, other_tenan
     contact_phone_add(entity=patient, actor=None, number=NUMBER)
     assert Thread.objects.get(pk=thread.pk).patient_id == patient.pk
     assert Thread.objects.get(pk=foreign.pk).patient_id is None  # never across tenants
+
+
+def test_an_import_of_many_phones_in_one_statement_links_each_conversation(tenant):
+    # A bulk import writes its phones in one INSERT: each number's conversation is linked to its
+    # patient, a conversation already linked keeps its patient, other numbers stay unlinked.
+    numbers = [f"+55119765401{n:02d}" for n in range(6)]
+    for number in numbers:
+        make_inbox_thread(tenant, thread_key=number)
+    patients = [Patient.objects.create(tenant=tenant, full_name=f"Paciente {n}") for n in range(6)]
+    Thread.objects.filter(tenant=tenant, thread_key=numbers[5]).update(patient=patients[5])
+    system_contact_types_ensure()
+    phone_type = ContactType.objects.get(tenant=None, code=DEFAULT_PHONE_TYPE)
+    rows = [(patients[n], numbers[n]) for n in range(4)] + [(patients[4], numbers[5])]
+    ContactPhone.objects.bulk_create(
+        ContactPhone(
+            tenant=tenant,
+            entity_type="patient",
+            entity_id=patient.pk,
+            contact_type=phone_type,
+            number_e164=number,
+        )
+        for patient, number in rows
+    )
+    linked = dict(Thread.objects.filter(tenant=tenant).values_list("thread_key", "patient_id"))
+    assert [linked[number] for number in numbers] == [
+        patients[0].pk,
+        patients[1].pk,
+        patients[2].pk,
+        patients[3].pk,
+        None,  # nobody has it
+        patients[5].pk,  # already linked: links are never moved
+    ]

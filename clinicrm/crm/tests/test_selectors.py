@@ -152,3 +152,23 @@ def test_rows_carry_assignee_tags_and_display_name(tenant, owner, inbox):
     assert rows[t[3]].display_name == "João Araújo"
     assert rows[t[0]].display_name.startswith("+55 (11) 9")
     assert UNASSIGNED == ""
+
+
+def test_search_ignores_accents_and_case_and_reads_message_text(tenant, owner):
+    from clinicrm.messaging.models import Direction, Message
+    from clinicrm.messaging.tests.factories import make_channel
+
+    joao = make_inbox_thread(tenant, contact_name="João Araújo Dias")
+    other = make_inbox_thread(tenant, contact_name="Beatriz")
+    Message.objects.create(
+        tenant=tenant,
+        channel=make_channel(tenant),
+        thread_key=other.thread_key,
+        direction=Direction.INBOUND,
+        body="Posso REMARCAR a sessão de amanhã?",
+        provider_timestamp=timezone.now(),
+    )
+    for q in ("joao", "JOAO ARAUJO", "araújo dias", "Dias"):
+        assert _ids(tenant, owner, q=q) == [joao.pk], q
+    assert _ids(tenant, owner, q="remarcar sessao") == [other.pk]  # message text, no accents
+    assert _ids(tenant, owner, q=joao.thread_key[-8:]) == [joao.pk]  # number digits

@@ -99,6 +99,18 @@ def test_the_database_refuses_an_assignee_from_another_tenant(tenant, other_owne
     assert row.pk
 
 
+def test_the_database_refuses_moving_an_assignment_to_another_tenants_thread(
+    tenant, other_tenant, owner
+):
+    row = Assignment.objects.create(tenant=tenant, thread=make_inbox_thread(tenant))
+    foreign = make_inbox_thread(other_tenant)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Assignment.objects.filter(pk=row.pk).update(thread=foreign)
+    # Clearing the assignee is checked against nothing: a release is always allowed.
+    Assignment.objects.filter(pk=row.pk).update(assigned_to=owner)
+    assert Assignment.objects.filter(pk=row.pk).update(assigned_to=None) == 1
+
+
 def test_deactivating_a_member_releases_their_threads(tenant, owner, member_factory):
     secretary = member_factory(Role.SECRETARY)
     thread = make_inbox_thread(tenant)
@@ -263,3 +275,37 @@ def test_a_stage_move_from_a_stale_column_is_refused(tenant, owner):
     assert row.status == Stage.IN_PROGRESS
     with pytest.raises(ApplicationError, match="Status inválido"):
         thread_stage_set(tenant=tenant, thread=thread, stage="archived", actor=owner)
+
+
+def test_kanban_move_by_tag_swaps_and_refuses_a_stale_move(tenant, owner, other_tenant):
+    from clinicrm.core.errors import ApplicationError
+    from clinicrm.crm.models import KanbanGroup, ThreadTag
+    from clinicrm.crm.services import kanban_group_set, kanban_move, thread_tag_add
+    from clinicrm.crm.tests.factories import make_inbox_thread, make_tag
+
+    kanban_group_set(tenant=tenant, group=KanbanGroup.TAG, actor=owner)
+    thread = make_inbox_thread(tenant)
+    vip, back = make_tag(tenant, "VIP"), make_tag(tenant, "Retorno", "blue")
+    foreign = make_tag(other_tenant, "Deles")
+
+    def tags() -> set[int]:
+        return set(ThreadTag.objects.filter(thread=thread).values_list("tag_id", flat=True))
+
+    kanban_move(tenant=tenant, thread=thread, to=f"etiqueta-{vip.pk}", expected="sem-etiqueta",
+                actor=owner)  # fmt: skip
+    assert tags() == {vip.pk}
+    kanban_move(tenant=tenant, thread=thread, to=f"etiqueta-{back.pk}",
+                expected=f"etiqueta-{vip.pk}", actor=owner)  # fmt: skip
+    assert tags() == {back.pk}
+    for to, expected in (
+        ("sem-etiqueta", f"etiqueta-{vip.pk}"),  # stale: it left VIP already
+        (f"etiqueta-{foreign.pk}", f"etiqueta-{back.pk}"),  # another clinic's tag
+        ("etiqueta-x", f"etiqueta-{back.pk}"),
+    ):
+        with pytest.raises(ApplicationError):
+            kanban_move(tenant=tenant, thread=thread, to=to, expected=expected, actor=owner)
+        assert tags() == {back.pk}
+    thread_tag_add(tenant=tenant, thread=thread, tag_id=vip.pk, actor=owner)
+    kanban_move(tenant=tenant, thread=thread, to="sem-etiqueta", expected=f"etiqueta-{vip.pk}",
+                actor=owner)  # fmt: skip
+    assert tags() == {back.pk}

@@ -1,4 +1,4 @@
-"""A faithful fake of the Asaas v3 API over real HTTP (see shared/providers/asaas.md §10).
+"""A faithful fake of the Asaas v3 API over real HTTP (see docs/providers/asaas.md §10).
 
 Start it in-process with `FakeAsaasServer(...).start()` (tests) or `manage.py fake_asaas`.
 """

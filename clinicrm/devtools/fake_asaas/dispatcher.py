@@ -1,8 +1,8 @@
 """Webhook deliveries of the fake Asaas: at least once, retried, pausable, with fault injection.
 
-A delivery succeeds only on HTTP 200 (asaas.md §4.4). Failures follow Asaas's retry table,
-compressed by `time_scale`; 15 consecutive failures interrupt the webhook's queue. Switches on
-the state duplicate deliveries (optionally concurrently) and reorder them (newest first).
+A delivery succeeds only on HTTP 200 (docs/providers/asaas.md §4.4). Failures follow Asaas's retry
+table, compressed by `time_scale`; 15 consecutive failures interrupt the webhook's queue. Switches
+on the state duplicate deliveries (optionally concurrently) and reorder them (newest first).
 """
 
 import json
@@ -12,7 +12,7 @@ from typing import Any
 from clinicrm.devtools.fake_asaas.state import FakeAsaasState
 from clinicrm.devtools.fakebase import WebhookDispatcher
 
-# Seconds before retry n (asaas.md §4.4), scaled by `time_scale`.
+# Seconds before retry n (docs/providers/asaas.md §4.4), scaled by `time_scale`.
 RETRY_DELAYS = (0, 30, 60, 210, 300, 900, 1500, 3600, 3600, 3600, 3600, 3600, 3600, 3600, 10800)
 PAUSE_AFTER_FAILURES = 15
 
@@ -54,7 +54,7 @@ class Dispatcher(WebhookDispatcher):
             self._deliver(hook, item)
 
     def _done(self, status: int) -> bool:
-        return status == 200  # asaas.md §4.4: any other 2xx is a failure too
+        return status == 200  # docs/providers/asaas.md §4.4: any other 2xx is a failure too
 
     def _retry_delay(self, attempt: int) -> float:
         return RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1] * self.time_scale

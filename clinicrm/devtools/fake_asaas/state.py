@@ -1,6 +1,6 @@
 """In-memory state of the fake Asaas: customers, payments, the PIX state machine, webhooks.
 
-Behaviour follows shared/providers/asaas.md §10. Every mutation happens under one lock; webhook
+Behaviour follows docs/providers/asaas.md §10. Every mutation happens under one lock; webhook
 events are snapshots of the payment frozen at event time, queued per webhook configuration and
 delivered by `dispatcher.Dispatcher`.
 """

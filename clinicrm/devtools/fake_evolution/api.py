@@ -1,7 +1,7 @@
 """The Evolution API routes of the fake: instance lifecycle, webhook config, sends, media, lookups.
 
 Each function takes (fake, instance, body, query) and returns (status, json) or raises ApiError.
-Shapes and errors follow evolution.md §2 and §5.
+Shapes and errors follow docs/providers/evolution.md §2 and §5.
 """
 
 import base64
@@ -455,8 +455,8 @@ def _epoch(value: Any) -> int | None:
 
 
 def find_messages(fake: "FakeEvolutionServer", inst: Instance, body: dict[str, Any]) -> Result:
-    """POST /chat/findMessages (evolution.md §2.4): newest first, `offset` is the page size;
-    each record carries its stored `MessageUpdate` rows (the receipts seen so far)."""
+    """POST /chat/findMessages (docs/providers/evolution.md §2.4): newest first, `offset` is the
+    page size; each record carries its stored `MessageUpdate` rows (the receipts seen so far)."""
     where = body.get("where") or {}
     key = where.get("key") or {}
     stamps = where.get("messageTimestamp") or {}

@@ -1,4 +1,5 @@
-"""Webhook delivery engine and timed actions of the fake Evolution (evolution.md §3.3-§3.5).
+"""Webhook delivery engine and timed actions of the fake Evolution (docs/providers/evolution.md
+§3.3-§3.5).
 
 Envelope `{event, instance, data, destination, date_time, sender, server_url, apikey}` posted as
 compact JSON to the instance webhook (and the global one when set), `{url}/{suffix}` when
@@ -8,14 +9,13 @@ connection errors, 5xx) is retried with `min(5*2^(n-1), 300)` s backoff (scaled)
 Switches: duplicates, newest-first (reordered) delivery, a delivery delay.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+import jwt
 
 from clinicrm.devtools.fake_evolution import payloads as p
 from clinicrm.devtools.fake_evolution.state import FakeEvolutionState, Instance
@@ -34,18 +34,10 @@ def suffix(event: str) -> str:
     return config_name(event).replace("_", "-").lower()
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def jwt_hs256(secret: str) -> str:
     iat = int(time.time())
-    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     claims = {"iat": iat, "exp": iat + 600, "app": "evolution", "action": "webhook"}
-    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-    signing = f"{header}.{payload}".encode()
-    sig = _b64url(hmac.new(secret.encode(), signing, hashlib.sha256).digest())
-    return f"{header}.{payload}.{sig}"
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 class Dispatcher(WebhookDispatcher):

@@ -1,5 +1,5 @@
-"""Builders of Evolution 2.3.6/2.3.7 payload shapes (evolution.md §3.6-§3.7): ids, JIDs, the
-`prepareMessage` data of sends and inbound messages, byte/int64 field shapes, a QR PNG."""
+"""Builders of Evolution 2.3.6/2.3.7 payload shapes (docs/providers/evolution.md §3.6-§3.7): ids,
+JIDs, the `prepareMessage` data of sends and inbound messages, byte/int64 field shapes, a QR PNG."""
 
 import base64
 import datetime as dt

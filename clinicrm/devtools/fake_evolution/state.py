@@ -1,7 +1,7 @@
 """In-memory state of the fake Evolution: instances, webhooks, stored messages, switches.
 
 Every mutation happens under `lock`. Operations raise `ApiError` carrying the exact error body
-of the real server (evolution.md §5). Webhook emission goes through `emit`, which the
+of the real server (docs/providers/evolution.md §5). Webhook emission goes through `emit`, which the
 dispatcher turns into HTTP deliveries.
 """
 

@@ -1,4 +1,4 @@
-"""Faithful fake of Twilio's WhatsApp Messages API over real HTTP (shared/providers/twilio.md §9).
+"""Faithful fake of Twilio's WhatsApp Messages API over real HTTP (docs/providers/twilio.md §9).
 
 Run it with `manage.py fake_twilio --port 8082`, or in-process with
 `FakeTwilioServer(accounts={AC: token}).start()` (see testing.py for pytest fixtures).

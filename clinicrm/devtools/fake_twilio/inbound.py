@@ -1,4 +1,5 @@
-"""Inbound WhatsApp messages the fake pushes to the CRM, shaped like twilio.md §3.1 captures.
+"""Inbound WhatsApp messages the fake pushes to the CRM, shaped like docs/providers/twilio.md §3.1
+captures.
 
 `build_inbound(...)` returns the form params in the key order of the captured sample (order
 does not matter for the signature, but keeping it makes the wire bytes realistic) for text,

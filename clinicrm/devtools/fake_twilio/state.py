@@ -4,8 +4,9 @@ Everything is in memory behind one lock; with a data folder, messages, windows, 
 learned accounts are also written through to a small SQLite file (store.py) and read back when
 the fake starts again, as Twilio keeps them whatever happens to its callers. Times come from a
 virtual clock (`now()`, advanced by `/__control/clock`) so the 24-hour window can be crossed in a
-test. Message resources are the dicts returned over HTTP, shaped exactly like twilio.md §2.1
-(string `num_media`/`num_segments`, RFC 2822 dates, `price` null until a terminal state).
+test. Message resources are the dicts returned over HTTP, shaped exactly like
+docs/providers/twilio.md §2.1 (string `num_media`/`num_segments`, RFC 2822 dates, `price` null until
+a terminal state).
 
 Faults queued with `/__control/fail_next` are taken one per create, in the order they were
 queued, whatever their kind (see `fault_take`).
@@ -24,9 +25,9 @@ from clinicrm.devtools.fake_twilio.store import FakeTwilioStore
 API_VERSION = "2010-04-01"
 WINDOW = dt.timedelta(hours=24)
 TERMINAL = frozenset({"delivered", "read", "failed", "undelivered", "canceled"})
-# Failed-message fee exemptions (twilio.md §6).
+# Failed-message fee exemptions (docs/providers/twilio.md §6).
 FEE_EXEMPT = frozenset({"63013", "63018", "63021", "63024", "63032", "21408", "30036"})
-# Async error code -> final status (twilio.md §5).
+# Async error code -> final status (docs/providers/twilio.md §5).
 ASYNC_STATUS = {
     "63003": "failed",
     "63016": "undelivered",

@@ -20,7 +20,8 @@ SENDER = "+5511999990002"
 
 @pytest.fixture
 def fake_twilio(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilioServer]:
-    # An edge/region in the environment would mangle the fake's host (twilio.md §2.5).
+    # An edge/region in the environment would mangle the fake's host (docs/providers/twilio.md
+    # §2.5).
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     server = FakeTwilioServer(

@@ -7,11 +7,8 @@ replies and their ticks come from the fake's records, polled every 2 s with htmx
 """
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from clinicrm.core.body_limit import FORM_ROOM_BYTES, body_max
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import CLINIC_ROLES, Membership, Tenant
 from clinicrm.core.tenancy import memberships_for_user
@@ -36,18 +34,6 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 IMAGE_SIGNATURES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 DEFAULT_NAME = "Paciente simulado"
 REFRESH_EVENT = "simulator-refresh"
-
-
-def dev_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The simulator does not exist in production."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if getattr(settings, "PRODUCTION", False):
-            raise Http404("Não encontrado.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _membership(request: HttpRequest, raw: str) -> Membership:
@@ -193,7 +179,6 @@ def _conversation(request: HttpRequest, ctx: _Ctx) -> tuple[list[dict[str, Any]]
 
 
 @require_GET
-@dev_only
 @login_required
 def simulator_home(request: HttpRequest) -> HttpResponse:
     ctx = _Ctx(request, request.GET)
@@ -205,7 +190,6 @@ def simulator_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@dev_only
 @login_required
 def simulator_conversation(request: HttpRequest) -> HttpResponse:
     ctx = _Ctx(request, request.GET)
@@ -232,8 +216,8 @@ def _image(request: HttpRequest) -> tuple[Upload | None, str]:
     return Upload(content=content, mime=mime, filename=upload.name or "foto.jpg"), ""
 
 
+@body_max(lambda: MAX_IMAGE_BYTES + FORM_ROOM_BYTES)
 @require_POST
-@dev_only
 @login_required
 def simulator_send(request: HttpRequest) -> HttpResponse:
     ctx = _Ctx(request, request.POST)
@@ -270,7 +254,6 @@ def simulator_send(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dev_only
 @login_required
 def simulator_mark_read(request: HttpRequest) -> HttpResponse:
     """The patient opens the chat: the fake pushes "read" for the clinic's unread replies."""

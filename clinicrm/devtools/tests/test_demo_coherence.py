@@ -16,7 +16,7 @@ from clinicrm.devtools.management.commands.seed_demo import format_twilio_accoun
 from clinicrm.devtools.seed import DEMO_TWILIO_ACCOUNTS, demo_channels_provision
 from clinicrm.messaging.models import Direction, Message, MessageStatus, Thread
 from clinicrm.messaging.services import message_send, message_send_perform
-from clinicrm.messaging.services.templates import thread_window_state
+from clinicrm.messaging.services.outbox import thread_window_state
 
 pytestmark = pytest.mark.django_db
 

@@ -169,7 +169,9 @@ def test_seeded_threads_agree_with_their_messages(chat_seeded):
             assert thread.last_message_preview == message_preview(last)
             assert thread.last_direction == last.direction
             inbound = [m for m in rows if m.direction == Direction.INBOUND]
-            assert thread.last_inbound_at == max(m.provider_timestamp for m in inbound)
+            # A reminder nobody answered (seed_automation) is a thread without inbound messages.
+            times = [m.provider_timestamp for m in inbound]
+            assert thread.last_inbound_at == max(times, default=None)
             # Placeholders all filled, real pt-BR text (or a template's preview).
             assert all(m.body and "{" not in m.body for m in rows)
     ids = list(Message.objects.values_list("channel_id", "provider_message_id"))
@@ -181,7 +183,8 @@ def test_seeded_unread_counts_and_statuses_are_as_designed(chat_seeded):
 
     clinic = _threads("bem-estar")
     solo = _threads("dra-ana-lima")
-    assert clinic.count() == 8 and solo.count() == 5
+    # Bem-Estar: 8 conversations + 3 reminder threads (seed_automation).
+    assert clinic.count() == 11 and solo.count() == 5
     assert sorted(t.unread_count for t in clinic if t.unread_count) == [1, 2, 2]
     assert [t.unread_count for t in solo if t.unread_count] == [1]
     # Unread threads end with the patient's messages; a read reply shows blue ticks.
@@ -198,9 +201,9 @@ def test_seeded_unread_counts_and_statuses_are_as_designed(chat_seeded):
         MessageStatus.DELIVERED,
         MessageStatus.READ,
     }
-    assert outbound.filter(status=MessageStatus.READ).count() == 8
-    assert outbound.filter(from_me=True).count() == outbound.count() == 12
-    assert Message.objects.filter(direction=Direction.INBOUND).count() == 20
+    assert outbound.filter(status=MessageStatus.READ).count() == 8 + 3
+    assert outbound.filter(from_me=True).count() == outbound.count() == 12 + 4
+    assert Message.objects.filter(direction=Direction.INBOUND).count() == 20 + 1
 
 
 def test_seeded_history_costs_no_credits(chat_seeded):
@@ -271,10 +274,10 @@ def test_seeded_confirmation_request_names_tomorrows_real_session(chat_seeded):
 def test_seeded_twilio_threads_have_open_and_closed_windows(chat_seeded):
     from clinicrm.devtools.seed import DEMO_TEMPLATE_SID
     from clinicrm.messaging.models import Message, MessageKind
-    from clinicrm.messaging.services import thread_window_open
+    from clinicrm.messaging.services import thread_window_state
 
     threads = list(_threads("dra-ana-lima"))
-    states = [thread_window_open(thread=t) for t in threads]  # the clock is still CHAT_NOW
+    states = [thread_window_state(thread=t).is_open for t in threads]  # the clock is still CHAT_NOW
     assert states.count(True) == 2 and states.count(False) == 3
     day_ago = CHAT_NOW - dt.timedelta(hours=24)
     assert sum(1 for t in threads if t.last_inbound_at < day_ago) == 3
@@ -301,15 +304,15 @@ def test_seeded_threads_stay_in_their_tenant(chat_seeded):
 
     client = Client()
     client.force_login(clinic_owner)
-    inbox = client.get(reverse("messaging:inbox")).content.decode()
+    inbox = client.get(reverse("crm:inbox")).content.decode()
     assert _shown(clinic_thread) in inbox
     assert all(_shown(t) not in inbox for t in _threads("dra-ana-lima") if _shown(t))
-    mine = reverse("messaging:thread", kwargs={"thread_key": clinic_thread.thread_key})
-    theirs = reverse("messaging:thread", kwargs={"thread_key": solo_thread.thread_key})
+    mine = reverse("messaging:thread", kwargs={"thread_id": clinic_thread.pk})
+    theirs = reverse("messaging:thread", kwargs={"thread_id": solo_thread.pk})
     assert client.get(mine).status_code == 200
     assert client.get(theirs).status_code == 404
 
     client = Client()
     client.force_login(solo_owner)
-    assert _shown(solo_thread) in client.get(reverse("messaging:inbox")).content.decode()
+    assert _shown(solo_thread) in client.get(reverse("crm:inbox")).content.decode()
     assert client.get(mine).status_code == 404

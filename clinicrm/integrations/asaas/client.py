@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from clinicrm.credits.gateway import MSG_BELOW_MINIMUM, GatewayError
 from clinicrm.integrations.asaas import constants as c
 
 logger = logging.getLogger(__name__)
 
 MSG_INVALID_DOCUMENT = "O CPF/CNPJ informado foi recusado pelo Asaas. Confira os números."
 MSG_MISSING_DOCUMENT = "Para gerar a cobrança PIX precisamos do CPF/CNPJ da clínica."
-MSG_BELOW_MINIMUM = "O valor mínimo de uma cobrança PIX é R$ 5,00."
 MSG_RATE_LIMIT = (
     "O provedor de pagamentos recebeu muitas solicitações. Tente novamente em alguns minutos."
 )
@@ -30,21 +30,15 @@ MSG_CONFIG = "Pagamentos por PIX não estão configurados. Avise o suporte."
 MSG_GENERIC = "O provedor de pagamentos recusou a operação."
 
 
-class AsaasError(Exception):
+class AsaasError(GatewayError):
     """An Asaas call failed. `message` is pt-BR and safe to show to the user."""
 
     def __init__(
         self, message: str, *, code: str = "", status: int | None = None, description: str = ""
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
+        field = "cpf_cnpj" if message in (MSG_INVALID_DOCUMENT, MSG_MISSING_DOCUMENT) else None
+        super().__init__(message, code=code, status=status, field=field)
         self.description = description
-
-    @property
-    def retryable(self) -> bool:
-        return self.status is None or self.status == 429 or self.status >= 500
 
 
 def friendly_error(status: int, body: Any) -> AsaasError:

@@ -1,4 +1,4 @@
-"""Asaas v3 facts the client, webhook and handlers share (see shared/providers/asaas.md)."""
+"""Asaas v3 facts the client, webhook and handlers share (see docs/providers/asaas.md)."""
 
 PROVIDER = "asaas"
 

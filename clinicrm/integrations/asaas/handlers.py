@@ -14,6 +14,16 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from clinicrm.credits.models import CreditPurchase, PurchaseStatus
+from clinicrm.credits.purchase_states import (
+    purchase_payment_deleted,
+    purchase_payment_overdue,
+    purchase_payment_partially_refunded,
+    purchase_payment_received,
+    purchase_payment_refunded,
+    purchase_payment_restored,
+)
+from clinicrm.credits.purchases import purchase_payment_gateway_check
 from clinicrm.integrations.asaas import constants as c
 from clinicrm.integrations.models import InboundEvent
 from clinicrm.integrations.services import EventIgnored
@@ -30,8 +40,6 @@ def _payment(event: InboundEvent) -> dict[str, Any]:
 
 
 def _purchase(event: InboundEvent, payment: dict[str, Any]) -> Any:
-    from clinicrm.credits.models import CreditPurchase
-
     payment_id = str(payment["id"])
     purchase = CreditPurchase.objects.filter(asaas_payment_id=payment_id).first()
     if purchase is None:
@@ -61,45 +69,40 @@ def _check_value(purchase: Any, payment: dict[str, Any]) -> None:
 
 
 def handle_payment_received(*, event: InboundEvent) -> None:
-    from clinicrm.credits.purchases import purchase_payment_received
-
+    """Credits only what Asaas itself confirms (read back through its API): the webhook's word
+    is not enough. A purchase already paid or refunded credits nothing more, so its replays
+    ask nothing."""
     payment = _payment(event)
     purchase = _purchase(event, payment)
     _check_value(purchase, payment)
+    if purchase.status not in (PurchaseStatus.PAID, PurchaseStatus.REFUNDED):
+        refused = purchase_payment_gateway_check(purchase=purchase)
+        if refused:
+            raise EventIgnored(refused)
     purchase_payment_received(purchase=purchase)
 
 
 def handle_payment_overdue(*, event: InboundEvent) -> None:
-    from clinicrm.credits.purchases import purchase_payment_overdue
-
     payment = _payment(event)
     purchase_payment_overdue(purchase=_purchase(event, payment))
 
 
 def handle_payment_deleted(*, event: InboundEvent) -> None:
-    from clinicrm.credits.purchases import purchase_payment_deleted
-
     payment = _payment(event)
     purchase_payment_deleted(purchase=_purchase(event, payment))
 
 
 def handle_payment_restored(*, event: InboundEvent) -> None:
-    from clinicrm.credits.purchases import purchase_payment_restored
-
     payment = _payment(event)
     purchase_payment_restored(purchase=_purchase(event, payment))
 
 
 def handle_payment_refunded(*, event: InboundEvent) -> None:
-    from clinicrm.credits.purchases import purchase_payment_refunded
-
     payment = _payment(event)
     purchase_payment_refunded(purchase=_purchase(event, payment))
 
 
 def handle_payment_partially_refunded(*, event: InboundEvent) -> None:
-    from clinicrm.credits.purchases import purchase_payment_partially_refunded
-
     payment = _payment(event)
     purchase_payment_partially_refunded(purchase=_purchase(event, payment))
 

@@ -1,11 +1,12 @@
 """`EvolutionAdapter`: messaging's provider interface (messaging/providers.py) over client.py.
 
-Registered by dotted path in `messaging.providers.DEFAULT_ADAPTERS["evolution"]`. Channel data:
+Registered through its spec (evolution/provider.py). Channel data:
 `config["instance_name"]`, optional `config["server_url"]` (else settings.EVOLUTION_BASE_URL),
 `secrets["apikey"]` (the instance token). Sends never raise for provider outcomes: a provable
 failure is `SendResult.failed(code)`, an unclear one `SendResult.unknown(reason)`.
-Parsing follows evolution.md §3.6-§3.7 and accepts both 2.0/2.1 (`extendedTextMessage`) and
-2.2+ (`conversation` + top-level `contextInfo`) shapes, and the @lid key variants of §3.7.6.
+Parsing follows docs/providers/evolution.md §3.6-§3.7 and accepts both 2.0/2.1
+(`extendedTextMessage`) and 2.2+ (`conversation` + top-level `contextInfo`) shapes, and the @lid key
+variants of §3.7.6.
 """
 
 import base64
@@ -39,7 +40,6 @@ from clinicrm.messaging.providers import (
 )
 
 if TYPE_CHECKING:
-    from clinicrm.integrations.models import InboundEvent
     from clinicrm.messaging.models import Channel
 
 # client error code -> messaging ErrorCode (friendly text comes from messaging.errors).
@@ -94,10 +94,10 @@ def _timestamp(value: Any) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
-def payload_of(event: "InboundEvent") -> dict[str, Any]:
+def payload_of(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(event.body_bytes)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedEvent("body is not JSON") from exc
     if not isinstance(payload, dict):
         raise MalformedEvent("body is not an object")
@@ -320,10 +320,12 @@ class EvolutionAdapter:
         return FetchedMedia(content=media.content, mime=media.mimetype, filename=media.file_name)
 
     # --- parsing -------------------------------------------------------------------------------
-    def parse_inbound(self, event: "InboundEvent") -> list[InboundMessage]:
-        if event.event_type != c.MESSAGES_UPSERT:
+    def parse_inbound(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[InboundMessage]:
+        if event_type != c.MESSAGES_UPSERT:
             return []
-        data = payload_of(event).get("data")
+        data = payload_of(body).get("data")
         items = data if isinstance(data, list) else [data]
         out = []
         for item in items:
@@ -334,10 +336,12 @@ class EvolutionAdapter:
                 out.append(parsed)
         return out
 
-    def parse_status(self, event: "InboundEvent") -> list[StatusUpdate]:
-        if event.event_type != c.MESSAGES_UPDATE:
+    def parse_status(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[StatusUpdate]:
+        if event_type != c.MESSAGES_UPDATE:
             return []
-        data = payload_of(event).get("data")
+        data = payload_of(body).get("data")
         items = data if isinstance(data, list) else [data]
         out = []
         for item in items:

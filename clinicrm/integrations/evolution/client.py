@@ -1,4 +1,4 @@
-"""HTTP client of one Evolution API v2 instance (httpx; contract: shared/providers/evolution.md).
+"""HTTP client of one Evolution API v2 instance (httpx; contract: docs/providers/evolution.md).
 
 `EvolutionClient(base_url=..., apikey=..., instance=...)`. The `apikey` header is the instance
 token for everything but `instance_create` (global key only); `global_apikey` is used there.

@@ -1,4 +1,4 @@
-"""Names and values of the Evolution API v2 contract (shared/providers/evolution.md)."""
+"""Names and values of the Evolution API v2 contract (docs/providers/evolution.md)."""
 
 PROVIDER = "evolution"
 

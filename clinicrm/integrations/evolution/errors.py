@@ -1,6 +1,6 @@
 """`EvolutionError`: every failure of an Evolution call, classified and translated.
 
-The server answers errors in several shapes (evolution.md §1, §5): the envelope
+The server answers errors in several shapes (docs/providers/evolution.md §1, §5): the envelope
 `{"status","error","response":{"message": str | list | list[list]}}`, the bare exception object of
 `whatsappNumbers` (`{"status","error","message"}` or `{}`), `connect`'s HTTP 200
 `{"error": true, "message"}`, and 2.4.0's `LICENSE_REQUIRED` 503. `error_from_response` reads all of

@@ -2,38 +2,43 @@
 
 The URL token routes the delivery to its channel (active, provider evolution); authentication is
 the instance's apikey, which the CRM sets as a static `apikey` header through `/webhook/set`
-(evolution.md §3.1). The body's own `apikey` field (only filled when the server exposes keys) and
-an `Authorization: Bearer` HS256 JWT signed with the apikey (the `jwt_key` header mechanism) are
-accepted too. Every comparison is constant-time; a missing key is a refusal. Failed
-authentication -> 401 and nothing stored; an unparseable body -> 400 and nothing stored.
+(docs/providers/evolution.md §3.1). The body's own `apikey` field (only filled when the server
+exposes keys) and an `Authorization: Bearer` HS256 JWT signed with the apikey (the `jwt_key` header
+mechanism) are accepted too. Every comparison is constant-time; a missing key is a refusal. Failed
+authentication -> 401 and nothing stored; an unparseable body -> 400 and nothing stored. The road
+itself (headers checked before the body is read, limits, storage) is `WebhookEndpoint`'s.
 
-Deduplication ids (evolution.md §7 item 1): messages by (event, key.id), status updates by
-(keyId, status), other events by a hash of event + date_time + data (a retry re-sends the same
-body, a new emission has a new date_time).
+With WEBHOOK_BASE64 on, media arrive inline as base64: an authenticated delivery may be up to
+64 MB (an unauthenticated one, proving itself by the envelope's `apikey`, only the site's
+default). The envelope's `apikey` value, when the server fills it, is stored as `null`.
+
+Deduplication ids (docs/providers/evolution.md §7 item 1): messages by (event, key.id), status
+updates by (keyId, status), other events by a hash of event + date_time + data (a retry re-sends the
+same body, a new emission has a new date_time).
 """
 
-import base64
 import hashlib
 import hmac
 import json
 import logging
-import time
-from dataclasses import dataclass
+import re
 from typing import Any
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+import jwt
+from django.http import HttpRequest
 
 from clinicrm.integrations.evolution import constants as c
-from clinicrm.integrations.services_drain import inbound_event_receive
+from clinicrm.integrations.webhooks import (
+    WEBHOOK_BODY_MAX,
+    Malformed,
+    Refused,
+    WebhookEndpoint,
+    channel_by_token,
+)
+from clinicrm.messaging.crypto import SecretDecryptError
+from clinicrm.messaging.models import Channel, Provider
 
 logger = logging.getLogger(__name__)
-
-
-def _text(status: int, text: str) -> HttpResponse:
-    return HttpResponse(text, status=status, content_type="text/plain")
 
 
 def _same(received: Any, expected: str) -> bool:
@@ -42,32 +47,18 @@ def _same(received: Any, expected: str) -> bool:
     return hmac.compare_digest(received.encode(), expected.encode())
 
 
-def _b64url_decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
 def jwt_is_valid(authorization: str | None, secret: str) -> bool:
-    """HS256 JWT as Evolution's `jwt_key` produces it: {iat, exp, app, action}."""
+    """HS256 JWT as Evolution's `jwt_key` produces it ({iat, exp, app, action}), by PyJWT:
+    signature, algorithm pinned to HS256, `exp` required and not past."""
     if not secret or not authorization or not authorization.startswith("Bearer "):
         return False
-    parts = authorization[7:].strip().split(".")
-    if len(parts) != 3:
-        return False
-    signing = f"{parts[0]}.{parts[1]}".encode()
-    expected = base64.urlsafe_b64encode(
-        hmac.new(secret.encode(), signing, hashlib.sha256).digest()
-    ).rstrip(b"=")
-    if not hmac.compare_digest(expected, parts[2].encode()):
-        return False
     try:
-        header = json.loads(_b64url_decode(parts[0]))
-        claims = json.loads(_b64url_decode(parts[1]))
-    except ValueError:
+        jwt.decode(
+            authorization[7:].strip(), secret, algorithms=["HS256"], options={"require": ["exp"]}
+        )
+    except jwt.InvalidTokenError:
         return False
-    if not isinstance(header, dict) or header.get("alg") != "HS256":
-        return False
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    return isinstance(exp, int) and exp >= time.time()
+    return True
 
 
 def event_id_for(event: str, payload: dict[str, Any]) -> str:
@@ -93,134 +84,80 @@ def event_id_for(event: str, payload: dict[str, Any]) -> str:
     return f"{event}:h:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
-@dataclass(frozen=True)
-class _Known:
-    """What a delivery needs of its channel, remembered per process by webhook token."""
-
-    pk: int
-    tenant_id: Any
-    instance: str | None
-    secret: str
-    secrets_encrypted: str
-    updated_at: Any
+# `"apikey": "<string>"` as a key and its value in the raw body (a JSON string literal).
+_APIKEY_MEMBER = re.compile(rb'(?<!\\)("apikey"\s*:\s*)("(?:[^"\\]|\\.)*")', re.DOTALL)
 
 
-# token -> channel facts. No TTL is needed: a delivery authenticated against a remembered entry
-# is inserted only if the channel row still is active with the same token, secrets and
-# updated_at (activation, deactivation, key rotation and every save change updated_at); if not,
-# the entry is dropped and the delivery takes the uncached path (fresh row, fresh answer).
-_KNOWN: dict[str, _Known] = {}
-_KNOWN_MAX = 10_000
+def apikey_strip(body: bytes, apikey: str) -> bytes:
+    """The body with every `"apikey": "<apikey>"` member's value replaced by `null`, every
+    other byte as received (the envelope carries the instance token when the server exposes
+    keys: a secret that must not be stored)."""
+
+    def _null(match: re.Match[bytes]) -> bytes:
+        try:
+            value = json.loads(match.group(2))
+        except ValueError:
+            return match.group(0)
+        return match.group(1) + b"null" if value == apikey else match.group(0)
+
+    return _APIKEY_MEMBER.sub(_null, body)
 
 
-# The guarded insert's condition: the remembered facts still hold for the channel row.
-_GUARD = (
-    "EXISTS (SELECT 1 FROM whatsapp_channels WHERE id = %s AND is_active AND"
-    " webhook_token = %s AND secrets_encrypted = %s AND updated_at = %s)"
-)
+class EvolutionWebhook(WebhookEndpoint):
+    provider = c.PROVIDER
+    # WEBHOOK_BASE64 puts media bytes in the body: a 16 MB video is ~22 MB of base64.
+    body_max = WEBHOOK_BODY_MAX
 
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self._channel: Channel | None = None
+        self._secret = ""
 
-def _channel(token: str) -> _Known | None:
-    from clinicrm.messaging.models import Channel, Provider
-
-    channel = (
-        Channel.objects.filter(webhook_token=token, provider=Provider.EVOLUTION, is_active=True)
-        .only("pk", "tenant_id", "config", "secrets_encrypted", "updated_at")
-        .first()
-    )
-    if channel is None:
-        return None
-    try:
-        secret = str(channel.secrets.get("apikey") or "")
-    except Exception:  # undecryptable secrets: refuse like a wrong key
-        logger.exception("evolution channel %s secrets unreadable", channel.pk)
-        secret = ""
-    known = _Known(
-        pk=channel.pk,
-        tenant_id=channel.tenant_id,
-        instance=(channel.config or {}).get("instance_name"),
-        secret=secret,
-        secrets_encrypted=channel.secrets_encrypted,
-        updated_at=channel.updated_at,
-    )
-    if secret:
-        if len(_KNOWN) >= _KNOWN_MAX:
-            _KNOWN.clear()
-        _KNOWN[token] = known
-    return known
-
-
-@csrf_exempt
-@require_POST
-def evolution_webhook(
-    request: HttpRequest, channel_token: str, event_suffix: str | None = None
-) -> HttpResponse:
-    known = _KNOWN.get(channel_token)
-    if known is not None:
-        response = _receive(request, known, channel_token, event_suffix, remembered=True)
-        if response is not None:
-            return response
-        _KNOWN.pop(channel_token, None)  # changed channel (or a duplicate): ask the database
-    response = _receive(request, _channel(channel_token), channel_token, event_suffix)
-    assert response is not None
-    return response
-
-
-def _receive(
-    request: HttpRequest,
-    channel: _Known | None,
-    token: str,
-    event_suffix: str | None,
-    remembered: bool = False,
-) -> HttpResponse | None:
-    """Verify, parse and store. With a `remembered` channel, None means "not sure: retry with
-    the channel read from the database" (refused key, or the guarded insert found no row)."""
-    secret = channel.secret if channel is not None else ""
-    body = request.body
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        payload = None
-    authed = _same(request.headers.get("apikey"), secret) or jwt_is_valid(
-        request.headers.get("Authorization"), secret
-    )
-    if not authed and isinstance(payload, dict):
-        authed = _same(payload.get("apikey"), secret)
-    if channel is None or not authed:
-        if remembered:
-            return None
-        logger.warning("evolution webhook refused: unknown channel or bad apikey")
-        return _text(401, "unauthorized")
-    if not isinstance(payload, dict):
-        return _text(400, "malformed body")
-    event_type = payload.get("event")
-    if not isinstance(event_type, str) or not event_type or "data" not in payload:
-        return _text(400, "missing event or data")
-    if event_suffix and c.event_suffix(event_type) != event_suffix.strip("/").lower():
-        return _text(400, "event does not match the URL")
-    if channel.instance and payload.get("instance") not in (None, channel.instance):
-        return _text(401, "unauthorized")
-    guard, guard_params = "", ()  # type: tuple[str, tuple[Any, ...]]
-    if remembered:
-        from clinicrm.messaging.models import Channel
-
-        updated_at = Channel._meta.get_field("updated_at").get_db_prep_value(
-            channel.updated_at, connection
+    def authenticate(self) -> bool:
+        token = str(self.kwargs.get("channel_token") or "")
+        channel = channel_by_token(token=token, provider=Provider.EVOLUTION, active_only=True)
+        if channel is not None:
+            try:
+                self._secret = str(channel.secrets.get("apikey") or "")
+            except SecretDecryptError:  # unreadable secrets: refuse like a wrong key
+                logger.warning("evolution channel %s secrets unreadable", channel.pk)
+        if channel is None or not self._secret:
+            raise Refused(401, "unauthorized")
+        self._channel = channel
+        headers = self.request.headers
+        return _same(headers.get("apikey"), self._secret) or jwt_is_valid(
+            headers.get("Authorization"), self._secret
         )
-        guard = _GUARD
-        guard_params = (channel.pk, token, channel.secrets_encrypted, updated_at)
-    pk = inbound_event_receive(
-        provider=c.PROVIDER,
-        event_id=f"{channel.pk}:{event_id_for(event_type, payload)}",
-        event_type=event_type,
-        body=body,
-        headers=request.headers,
-        tenant_id=channel.tenant_id,
-        channel_key=str(channel.pk),
-        guard=guard,
-        guard_params=guard_params,
-    )
-    if pk is None and remembered:
-        return None
-    logger.debug("evolution webhook stored event=%s type=%s new=%s", pk, event_type, pk is not None)
-    return _text(200, "ok")
+
+    def verify_body(self, *, body: bytes, payload: Any) -> bool:
+        # The envelope's own `apikey` (filled only when the server exposes keys).
+        return isinstance(payload, dict) and _same(payload.get("apikey"), self._secret)
+
+    def validate(self, payload: Any) -> None:
+        event_type = payload.get("event")
+        if not isinstance(event_type, str) or not event_type or "data" not in payload:
+            raise Malformed("missing event or data")
+        suffix = self.kwargs.get("event_suffix")
+        if suffix and c.event_suffix(event_type) != suffix.strip("/").lower():
+            raise Malformed("event does not match the URL")
+        assert self._channel is not None
+        instance = (self._channel.config or {}).get("instance_name")
+        if instance and payload.get("instance") not in (None, instance):
+            raise Refused(401, "unauthorized")
+
+    def event_type(self, payload: Any) -> str:
+        return str(payload["event"])
+
+    def event_id(self, payload: Any) -> str:
+        return event_id_for(str(payload["event"]), payload)
+
+    def channel(self) -> Channel | None:
+        return self._channel
+
+    def stored_body(self, *, body: bytes, payload: Any) -> bytes:
+        if isinstance(payload.get("apikey"), str) and payload["apikey"]:
+            return apikey_strip(body, payload["apikey"])
+        return body
+
+
+evolution_webhook = EvolutionWebhook.as_view()

@@ -37,7 +37,6 @@ from clinicrm.messaging.providers import (
 )
 
 if TYPE_CHECKING:
-    from clinicrm.integrations.models import InboundEvent
     from clinicrm.messaging.models import Channel
 
 
@@ -253,17 +252,21 @@ class TwilioAdapter:
             raise MediaFetchError(err.code, retryable=retryable) from None
         return FetchedMedia(content=media.content, mime=media.content_type, filename=media.filename)
 
-    def parse_inbound(self, event: "InboundEvent") -> list[InboundMessage]:
-        if event.event_type != c.EVENT_INBOUND:
+    def parse_inbound(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[InboundMessage]:
+        if event_type != c.EVENT_INBOUND:
             return []
-        received = event.received_at or timezone.now()
-        return inbound_from_params(form_params(event.body_bytes), received_at=received)
+        received = received_at or timezone.now()
+        return inbound_from_params(form_params(body), received_at=received)
 
-    def parse_status(self, event: "InboundEvent") -> list[StatusUpdate]:
-        if not event.event_type.startswith(c.EVENT_STATUS_PREFIX):
+    def parse_status(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[StatusUpdate]:
+        if not event_type.startswith(c.EVENT_STATUS_PREFIX):
             return []
-        received = event.received_at or timezone.now()
-        return status_from_params(form_params(event.body_bytes), received_at=received)
+        received = received_at or timezone.now()
+        return status_from_params(form_params(body), received_at=received)
 
     # --- reconciliation ------------------------------------------------------------------------
     def fetch_message(self, *, provider_message_id: str) -> ProviderMessage | None:

@@ -1,4 +1,4 @@
-"""Twilio REST client for one account (official `twilio` SDK; contract: shared/providers/twilio.md).
+"""Twilio REST client for one account (official `twilio` SDK; contract: docs/providers/twilio.md).
 
 `TwilioClient(account_sid=..., auth_token=...)` or with an API key
 (`api_key_sid=`, `api_key_secret=`; the URL still names the account SID, §1). Calls go to

@@ -1,5 +1,5 @@
 """Twilio WhatsApp facts shared by the client, webhooks, handlers and the fake
-(contract: shared/providers/twilio.md)."""
+(contract: docs/providers/twilio.md)."""
 
 PROVIDER = "twilio"
 
@@ -34,7 +34,7 @@ STATUS_MAP: dict[str, str | None] = {
     "undelivered": "failed",
 }
 
-# Media limits (twilio.md §2.3): 16 MB per WhatsApp message, images 5 MB.
+# Media limits (docs/providers/twilio.md §2.3): 16 MB per WhatsApp message, images 5 MB.
 MAX_MEDIA_BYTES = 16 * 1024 * 1024
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 

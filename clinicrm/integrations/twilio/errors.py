@@ -1,4 +1,5 @@
-"""`TwilioError`: every failure of a Twilio call, classified and translated (twilio.md §5).
+"""`TwilioError`: every failure of a Twilio call, classified and translated
+(docs/providers/twilio.md §5).
 
 `code` is Twilio's numeric code as text ("21211", "63016", "20003", ...) or one of our transport
 codes ("timeout", "unreachable", "provider_down", "bad_response", "media_*"). `outcome` says

@@ -1,64 +1,40 @@
-"""`X-Twilio-Signature`: HMAC-SHA1 over the public URL plus the sorted POST params (twilio.md §3.3).
+"""`X-Twilio-Signature`, checked by the Twilio SDK's `RequestValidator` (HMAC-SHA1 over the URL
+plus the sorted POST params; docs/providers/twilio.md, "Webhook signature").
 
 The URL is the one Twilio called, i.e. our configured public base URL + the request path and raw
 query string: behind a proxy `request.build_absolute_uri()` would show the internal host or
-scheme and never match. Params are every received key (never a whitelist), sorted by name in
-byte order, each value appended after its name; repeated keys contribute their sorted distinct
-values, exactly as twilio-python's `RequestValidator` does. The key is the account's Auth Token
-even when REST calls use an API key. Comparison is constant-time; a missing token or signature
-is always invalid. Like the SDK, the URL is tried with and without its default port.
+scheme and never match. Every received param counts (never a whitelist); repeated keys contribute
+their sorted distinct values. The key is the account's Auth Token even when REST calls use an
+API key. A missing token or signature is always invalid; the SDK tries the URL with and without
+its default port and compares without short-circuit.
 """
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.datastructures import MultiValueDict
+from twilio.request_validator import RequestValidator
 
 Params = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
-def _pairs(params: Params) -> list[tuple[str, str]]:
+def _multi(params: Params) -> MultiValueDict[str, str]:
+    """Every (name, value) pair, repeated names kept (the SDK reads them with `getlist`)."""
+    out: MultiValueDict[str, str] = MultiValueDict()
     if isinstance(params, Mapping):
         getlist = getattr(params, "getlist", None)
-        if getlist is not None:  # Django QueryDict: every value of a repeated key
-            return [(k, v) for k in params for v in getlist(k)]
-        return [(str(k), str(v)) for k, v in params.items()]
-    return [(str(k), str(v)) for k, v in params]
-
-
-def signature_payload(url: str, params: Params) -> str:
-    """The string Twilio signs: URL then name+value for each param, sorted."""
-    grouped: dict[str, set[str]] = {}
-    for name, value in _pairs(params):
-        grouped.setdefault(name, set()).add(value)
-    parts = [url]
-    for name in sorted(grouped):
-        for value in sorted(grouped[name]):
-            parts.append(name + value)
-    return "".join(parts)
+        for key in params:
+            for value in getlist(key) if getlist is not None else [params[key]]:
+                out.appendlist(str(key), str(value))
+    else:
+        for key, value in params:
+            out.appendlist(str(key), str(value))
+    return out
 
 
 def signature_compute(*, url: str, params: Params, auth_token: str) -> str:
-    digest = hmac.new(
-        auth_token.encode("utf-8"), signature_payload(url, params).encode("utf-8"), hashlib.sha1
-    ).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def _port_variants(url: str) -> list[str]:
-    """The URL as given, plus the form with the default port added or removed."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        without = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0])
-        return [url, urlunsplit(without)]
-    default = 443 if parts.scheme == "https" else 80
-    with_port = parts._replace(netloc=f"{parts.netloc}:{default}")
-    return [url, urlunsplit(with_port)] if host else [url]
+    return RequestValidator(auth_token).compute_signature(url, _multi(params))
 
 
 def signature_is_valid(
@@ -67,14 +43,7 @@ def signature_is_valid(
     if not signature or not auth_token:
         # A missing secret is a configuration error, never an open door.
         return False
-    pairs = _pairs(params)
-    expected = signature.strip().encode("ascii", "replace")
-    ok = False
-    for candidate in _port_variants(url):
-        computed = signature_compute(url=candidate, params=pairs, auth_token=auth_token)
-        # No short-circuit: both variants are always computed and compared.
-        ok |= hmac.compare_digest(computed.encode("ascii"), expected)
-    return ok
+    return bool(RequestValidator(auth_token).validate(url, _multi(params), signature.strip()))
 
 
 def public_url(request: HttpRequest) -> str:

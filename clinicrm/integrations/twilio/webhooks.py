@@ -3,41 +3,36 @@
 The token in the path routes the request to its channel; authentication is the
 `X-Twilio-Signature` over our PUBLIC URL (settings.PUBLIC_BASE_URL + path + query) and every
 received param, keyed with the channel's Auth Token. Unknown channel, missing or invalid
-signature: 403 and nothing stored. A body that is not form data, or lacks MessageSid (and
-MessageStatus for status callbacks): 400, nothing stored. Otherwise the raw body is stored as an
-`InboundEvent` (with a status callback's `message_id` query parameter, the message its send
-named: adapter.status_callback_url) deduplicated on the channel + MessageSid (+ MessageStatus:
-several callbacks share one sid, twilio.md §4.1), processing is enqueued in the same
-transaction, and the answer is 200 with empty TwiML (Twilio expects TwiML on the inbound URL).
+signature: 403 and nothing stored (the signature covers the body, so a signed request's body is
+read under the site's default limit before it is checked). A body that is not form data, or
+lacks MessageSid (and MessageStatus for status callbacks): 400, nothing stored. A signed
+delivery for another Twilio account than the channel's: 403 "account mismatch". Otherwise the
+raw body is stored as an `InboundEvent` (with a status callback's `message_id` query parameter,
+the message its send named: adapter.status_callback_url) deduplicated on the channel +
+MessageSid (+ MessageStatus: several callbacks share one sid, docs/providers/twilio.md §4.1),
+through the one webhook road (`integrations.webhooks`); the answer is 200 with empty TwiML (Twilio
+expects TwiML on the inbound URL).
 """
 
-import logging
+from typing import Any, ClassVar
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from clinicrm.integrations.services import inbound_event_enqueue, inbound_event_store
 from clinicrm.integrations.twilio import constants as c
 from clinicrm.integrations.twilio.adapter import REFERENCE_PARAM, form_params
 from clinicrm.integrations.twilio.signature import public_url, signature_is_valid
+from clinicrm.integrations.webhooks import (
+    Malformed,
+    Refused,
+    WebhookEndpoint,
+    channel_by_token,
+)
 from clinicrm.messaging.crypto import SecretDecryptError
 from clinicrm.messaging.models import Channel, Provider
 from clinicrm.messaging.providers import MalformedEvent
 
-logger = logging.getLogger(__name__)
-
 # Twilio's SID format (MessageSid: SM/MM + 32 hex); anything else is not a Twilio message.
 _SID_PREFIXES = ("SM", "MM")
-
-
-def _text(body: str, status: int) -> HttpResponse:
-    return HttpResponse(body, status=status, content_type="text/plain")
-
-
-def _twiml_ok() -> HttpResponse:
-    return HttpResponse(c.EMPTY_TWIML, status=200, content_type="text/xml")
 
 
 def _valid_sid(value: str) -> bool:
@@ -53,74 +48,84 @@ def _auth_token(channel: Channel) -> str:
         return ""
 
 
-def _receive(request: HttpRequest, channel_token: str, kind: str) -> HttpResponse:
-    channel = (
-        Channel.objects.select_related("tenant")
-        .filter(webhook_token=channel_token, provider=Provider.TWILIO)
-        .first()
-    )
-    if channel is None:
-        logger.warning("twilio webhook refused: unknown channel")
-        return _text("forbidden", 403)
-    body = request.body
-    try:
-        params = form_params(body)
-    except MalformedEvent:
-        params = None
-    signature = request.headers.get(c.SIGNATURE_HEADER)
-    if not signature_is_valid(
-        url=public_url(request),
-        params=params or [],
-        signature=signature,
-        auth_token=_auth_token(channel),
-    ):
-        logger.warning("twilio webhook refused: bad or missing signature channel=%s", channel.pk)
-        return _text("forbidden", 403)
-    if params is None:
-        return _text("malformed body", 400)
-    fields = dict(params)
-    sid = fields.get("MessageSid", "")
-    account = fields.get("AccountSid", "")
-    expected_account = str((channel.config or {}).get("account_sid", ""))
-    if not _valid_sid(sid) or (expected_account and account and account != expected_account):
-        return _text("missing or invalid MessageSid", 400)
-    reference = ""
-    if kind == "status":
-        status = fields.get("MessageStatus") or fields.get("SmsStatus") or ""
-        if not status or not status.isascii() or len(status) > 40:
-            return _text("missing MessageStatus", 400)
-        event_id = f"{channel.pk}:{sid}:{status.lower()}"
-        event_type = c.EVENT_STATUS_PREFIX + status.lower()
-        # The message this send's StatusCallback URL named (signed with the rest of the URL).
-        reference = request.GET.get(REFERENCE_PARAM, "")[:40]
-    else:
-        event_id = f"{channel.pk}:{sid}"
-        event_type = c.EVENT_INBOUND
-    with transaction.atomic():
-        event, created = inbound_event_store(
-            provider=c.PROVIDER,
-            event_id=event_id,
-            event_type=event_type,
-            body=body,
-            headers=request.headers,
-            tenant=channel.tenant,
-            channel_key=str(channel.pk),
-            reference=reference,
+class TwilioWebhook(WebhookEndpoint):
+    provider = c.PROVIDER
+    refused_status = 403
+    kind: ClassVar[str] = "inbound"
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self._channel: Channel | None = None
+
+    def authenticate(self) -> bool:
+        token = str(self.kwargs.get("channel_token") or "")
+        channel = channel_by_token(token=token, provider=Provider.TWILIO, active_only=False)
+        if channel is None:
+            raise Refused(403, "forbidden")
+        if not self.request.headers.get(c.SIGNATURE_HEADER):
+            raise Refused(403, "forbidden")
+        self._channel = channel
+        return False  # the signature covers the params: verify_body
+
+    def parse(self, body: bytes) -> Any:
+        try:
+            return dict(form_params(body))
+        except MalformedEvent as exc:
+            raise Malformed() from exc
+
+    def verify_body(self, *, body: bytes, payload: Any) -> bool:
+        assert self._channel is not None
+        try:
+            params = form_params(body) if payload is not None else []
+        except MalformedEvent:
+            params = []
+        return signature_is_valid(
+            url=public_url(self.request),
+            params=params,
+            signature=self.request.headers.get(c.SIGNATURE_HEADER),
+            auth_token=_auth_token(self._channel),
         )
-        if created:
-            # Outbox: the task row commits with the event.
-            inbound_event_enqueue(event=event)
-    logger.info("twilio webhook stored event=%s type=%s new=%s", event.pk, event_type, created)
-    return _twiml_ok()
+
+    def validate(self, payload: Any) -> None:
+        assert self._channel is not None
+        expected = str((self._channel.config or {}).get("account_sid", ""))
+        account = payload.get("AccountSid", "")
+        if expected and account and account != expected:
+            raise Refused(403, "account mismatch: AccountSid is not the channel's account")
+        if not _valid_sid(payload.get("MessageSid", "")):
+            raise Malformed("missing or invalid MessageSid")
+        if self.kind == "status":
+            status = self._status(payload)
+            if not status or not status.isascii() or len(status) > 40:
+                raise Malformed("missing MessageStatus")
+
+    @staticmethod
+    def _status(payload: Any) -> str:
+        return str(payload.get("MessageStatus") or payload.get("SmsStatus") or "")
+
+    def event_type(self, payload: Any) -> str:
+        if self.kind == "status":
+            return c.EVENT_STATUS_PREFIX + self._status(payload).lower()
+        return c.EVENT_INBOUND
+
+    def event_id(self, payload: Any) -> str:
+        sid = payload["MessageSid"]
+        return f"{sid}:{self._status(payload).lower()}" if self.kind == "status" else sid
+
+    def channel(self) -> Channel | None:
+        return self._channel
+
+    def reference(self, payload: Any) -> str:
+        # The message this send's StatusCallback URL named (signed with the rest of the URL).
+        return self.request.GET.get(REFERENCE_PARAM, "")[:40] if self.kind == "status" else ""
+
+    def accepted(self) -> HttpResponse:
+        return HttpResponse(c.EMPTY_TWIML, status=200, content_type="text/xml")
 
 
-@csrf_exempt
-@require_POST
-def twilio_inbound(request: HttpRequest, channel_token: str) -> HttpResponse:
-    return _receive(request, channel_token, "inbound")
+class TwilioStatusWebhook(TwilioWebhook):
+    kind = "status"
 
 
-@csrf_exempt
-@require_POST
-def twilio_status(request: HttpRequest, channel_token: str) -> HttpResponse:
-    return _receive(request, channel_token, "status")
+twilio_inbound = TwilioWebhook.as_view()
+twilio_status = TwilioStatusWebhook.as_view()

@@ -1,24 +1,23 @@
-"""Ingest of provider events: messages in both directions, delivery statuses, channel state.
+"""Ingest of provider events: messages in both directions and delivery statuses (a channel's
+connection state: services/channels/status.py).
 
-Provider webhook handlers (integrations/<provider>/handlers.py) call `channel_event_apply` (or
-the two functions below it) from inside `inbound_event_process`'s transaction. Everything here is
-idempotent: a message is unique per (channel, provider_message_id), statuses only move forward.
+Provider webhook handlers (integrations/<provider>/handlers.py) call `channel_event_parse` and
+`channel_event_apply` (or the two functions below them) from inside their event's processing
+transaction. Everything here is idempotent: a message is unique per (channel,
+provider_message_id), statuses only move forward.
 """
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 
 from django.db import transaction
-from django.utils import timezone
 
-from clinicrm.integrations.models import InboundEvent
-from clinicrm.messaging.hooks import inbound_hooks_run
+from clinicrm.messaging.hooks import InboundMemo, inbound_hooks_run
 from clinicrm.messaging.identity import contact_identity
 from clinicrm.messaging.models import (
     MESSAGE_TEXT_MAX,
-    STATUS_RANK,
     Channel,
-    ChannelStatus,
     Direction,
     Evidence,
     MediaStatus,
@@ -29,18 +28,15 @@ from clinicrm.messaging.models import (
     Thread,
 )
 from clinicrm.messaging.providers import InboundMessage, SendResult, StatusUpdate, provider_for
-from clinicrm.messaging.services.realtime import (
-    KIND_CHANNEL,
-    KIND_MESSAGE,
-    realtime_event_emit,
-)
-from clinicrm.messaging.services.rows import row_insert
+from clinicrm.messaging.services.media import message_media_accept
+from clinicrm.messaging.services.realtime import KIND_MESSAGE, realtime_event_emit
 from clinicrm.messaging.services.sending import message_send_result_apply
 from clinicrm.messaging.services.status import (
     message_status_advance,
     status_backlog_apply,
 )
 from clinicrm.messaging.services.threads import thread_record_message, thread_upsert
+from clinicrm.messaging.sql import row_insert
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +56,9 @@ def _existing(channel: Channel, provider_message_id: str) -> Message | None:
     return Message.objects.filter(channel=channel, provider_message_id=provider_message_id).first()
 
 
-def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | None:
+def message_ingest(
+    *, channel: Channel, inbound: InboundMessage, memo: InboundMemo | None = None
+) -> Message | None:
     """Store one provider message (idempotent) and fold it into its thread.
 
     Returns the message (the existing one for a duplicate), or None when the address is not a
@@ -105,7 +103,6 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             reaction_target_id=inbound.reaction_target_id,
             extra=dict(inbound.extra),
             status=status,
-            status_rank=STATUS_RANK[status],
             provider_timestamp=inbound.timestamp,
             media_status=MediaStatus.PENDING if media else MediaStatus.NONE,
             # Decided from the bytes once they are stored (services/media.py), never taken
@@ -139,8 +136,6 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
         if inbound.from_me:
             status_backlog_apply(message=message)
         if media is not None:
-            from clinicrm.messaging.services.media import message_media_accept
-
             message_media_accept(message=message, inline=media.inline)
         if unread is None:
             unread = (
@@ -159,7 +154,7 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message | No
             },
         )
         # Opt-out, confirm by reply, auto-reply (registered by automation): in this transaction.
-        inbound_hooks_run(channel=channel, message=message)
+        inbound_hooks_run(channel=channel, message=message, memo=memo)
     return message
 
 
@@ -231,52 +226,32 @@ def _ingestible(inbound: InboundMessage) -> bool:
     return contact_identity(inbound.contact_raw_id, inbound.contact_alt_id) is not None
 
 
-def channel_event_parse(*, channel: Channel, event: InboundEvent) -> ParsedEvent:
+def channel_event_parse(
+    *, channel: Channel, body: bytes, event_type: str, received_at: dt.datetime | None = None
+) -> ParsedEvent:
+    """A stored provider delivery (raw body + event type) parsed by the channel's adapter."""
     adapter = provider_for(channel)
+    inbound = adapter.parse_inbound(body=body, event_type=event_type, received_at=received_at)
+    statuses = adapter.parse_status(body=body, event_type=event_type, received_at=received_at)
     return ParsedEvent(
-        messages=tuple(i for i in adapter.parse_inbound(event) if _ingestible(i)),
-        statuses=tuple(adapter.parse_status(event)),
+        messages=tuple(i for i in inbound if _ingestible(i)), statuses=tuple(statuses)
     )
 
 
 def channel_event_apply(
-    *, channel: Channel, event: InboundEvent, parsed: ParsedEvent | None = None
+    *, channel: Channel, parsed: ParsedEvent, reference: str = "", memo: InboundMemo | None = None
 ) -> EventOutcome:
-    """Parse a stored provider event with the channel's adapter (unless `parsed` is given) and
-    apply what it carries."""
-    if parsed is None:
-        parsed = channel_event_parse(channel=channel, event=event)
+    """Apply what a parsed delivery carries. `reference`: our message id the delivery's URL
+    named (Twilio StatusCallback), which its statuses then belong to. `memo`: the drain
+    group's, for the inbound hooks."""
     messages = 0
     statuses = 0
     for inbound in parsed.messages:
-        if message_ingest(channel=channel, inbound=inbound) is not None:
+        if message_ingest(channel=channel, inbound=inbound, memo=memo) is not None:
             messages += 1
     for update in parsed.statuses:
-        if event.reference and not update.reference:
-            # The delivery's URL named our message (Twilio StatusCallback): the status is its.
-            update = replace(update, reference=event.reference)
+        if reference and not update.reference:
+            update = replace(update, reference=reference)
         message_status_apply(channel=channel, update=update)
         statuses += 1
-    if event.tenant_id is None:
-        event.tenant = channel.tenant
     return EventOutcome(messages=messages, statuses=statuses)
-
-
-def channel_status_set(*, channel: Channel, status: str) -> bool:
-    """Record a provider connection state (Evolution `connection.update`); emits an event."""
-    if status not in ChannelStatus.values:
-        raise ValueError(f"unknown channel status {status!r}")
-    with transaction.atomic():
-        changed = (
-            Channel.objects.filter(pk=channel.pk)
-            .exclude(status=status)
-            .update(status=status, status_changed_at=timezone.now(), updated_at=timezone.now())
-        )
-        if changed:
-            channel.status = status
-            realtime_event_emit(
-                tenant=channel.tenant,
-                kind=KIND_CHANNEL,
-                payload={"channel": channel.pk, "status": status},
-            )
-    return bool(changed)

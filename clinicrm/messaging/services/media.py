@@ -16,15 +16,18 @@ import uuid
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant
+from clinicrm.core.tasks_utils import retrying
 from clinicrm.messaging.errors import ErrorCode, media_error_friendly
 from clinicrm.messaging.mediatypes import SNIFF_BYTES, media_mime_decide
 from clinicrm.messaging.models import MediaStatus, Message
 from clinicrm.messaging.providers import MediaFetchError, provider_for
 from clinicrm.messaging.services.realtime import KIND_MEDIA, realtime_event_emit
+from clinicrm.messaging.services.status import _thread_id
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +94,6 @@ def message_media_accept(*, message: Message, inline: bytes | None) -> None:
         except ApplicationError:
             _media_failed(message=message, code=ErrorCode.MEDIA_TOO_LARGE)
         return
-    from clinicrm.messaging.tasks import message_media_fetch_task
-
     # Enqueued in the ingest transaction: the task row commits with the message.
     message_media_fetch_task.enqueue(message_id=message.pk)
 
@@ -132,8 +133,6 @@ def message_media_retry(*, tenant: Tenant, message: Message) -> None:
     """Put a failed download back in the queue (the timeline's retry button)."""
     if message.tenant_id != tenant.pk or message.media_status != MediaStatus.FAILED:
         raise ApplicationError("Esta mídia não pode ser baixada novamente.")
-    from clinicrm.messaging.tasks import message_media_fetch_task
-
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
             media_status=MediaStatus.PENDING,
@@ -146,10 +145,20 @@ def message_media_retry(*, tenant: Tenant, message: Message) -> None:
 
 
 def _emit(message: Message) -> None:
-    from clinicrm.messaging.services.status import _thread_id
-
     realtime_event_emit(
         tenant=message.tenant,
         kind=KIND_MEDIA,
         payload={"thread": _thread_id(message), "message": message.pk},
     )
+
+
+@task(queue_name="default")
+@retrying(
+    retry_on=(MediaFetchError,),
+    max_attempts=MEDIA_FETCH_ATTEMPTS,
+    base_delay=MEDIA_FETCH_BASE_DELAY,
+)
+def message_media_fetch_task(*, message_id: int, retry: bool = True, _attempt: int = 1) -> str:
+    # Transient failures raise (and are retried) until the last attempt, which records them.
+    last = not retry or _attempt >= MEDIA_FETCH_ATTEMPTS
+    return message_media_fetch(message_id=message_id, retry_transient=not last)

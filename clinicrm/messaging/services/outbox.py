@@ -11,6 +11,7 @@
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.utils import timezone
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant, User
 from clinicrm.core.services import audit_log_record
+from clinicrm.core.timeutils import SAO_PAULO
 from clinicrm.messaging.errors import (
     INSUFFICIENT_CREDITS_MESSAGE,
     WINDOW_CLOSED_MESSAGE,
@@ -28,8 +30,6 @@ from clinicrm.messaging.errors import (
 from clinicrm.messaging.hooks import send_checks_run
 from clinicrm.messaging.identity import LID_KEY_PREFIX
 from clinicrm.messaging.models import (
-    STATUS_RANK,
-    Channel,
     Direction,
     MediaStatus,
     Message,
@@ -38,7 +38,9 @@ from clinicrm.messaging.models import (
     Thread,
 )
 from clinicrm.messaging.providers import OutboundMedia, TemplateRef
+from clinicrm.messaging.selectors import channel_active_get
 from clinicrm.messaging.services.realtime import KIND_MESSAGE, realtime_event_emit
+from clinicrm.messaging.services.sending import message_send_task
 from clinicrm.messaging.services.threads import thread_get_or_create, thread_record_message
 from clinicrm.people.phones import phone_canonicalize
 
@@ -51,15 +53,43 @@ NO_CHANNEL_MESSAGE = (
 )
 
 
-def channel_active_for(*, tenant: Tenant) -> Channel | None:
-    return Channel.objects.filter(tenant=tenant, is_active=True).first()
+def duration_label(left: dt.timedelta) -> str:
+    minutes = int(left.total_seconds() // 60)
+    if minutes < 1:
+        return "menos de 1 min"
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
-def thread_window_open(*, thread: Thread, now: dt.datetime | None = None) -> bool:
-    """Twilio's customer service window: 24 h after the last inbound message."""
+@dataclass(frozen=True)
+class WindowState:
+    is_open: bool
+    closes_at: dt.datetime | None  # UTC; None when the patient never wrote
+
+    @property
+    def closes_at_local(self) -> dt.datetime | None:
+        return self.closes_at.astimezone(SAO_PAULO) if self.closes_at else None
+
+    def remaining(self, now: dt.datetime | None = None) -> dt.timedelta:
+        if not self.closes_at:
+            return dt.timedelta(0)
+        return max(dt.timedelta(0), self.closes_at - (now or timezone.now()))
+
+    def label(self, now: dt.datetime | None = None) -> str:
+        """pt-BR: "Janela de 24 h: fecha em 5 h 12 min" or "Janela fechada" (the JS mirrors it)."""
+        left = self.remaining(now)
+        if not self.is_open or left <= dt.timedelta(0):
+            return "Janela fechada"
+        return f"Janela de 24 h: fecha em {duration_label(left)}"
+
+
+def thread_window_state(*, thread: Thread, now: dt.datetime | None = None) -> WindowState:
     if thread.last_inbound_at is None:
-        return False
-    return (now or timezone.now()) - thread.last_inbound_at < WINDOW
+        return WindowState(is_open=False, closes_at=None)
+    closes_at = thread.last_inbound_at + WINDOW
+    return WindowState(is_open=(now or timezone.now()) < closes_at, closes_at=closes_at)
 
 
 def _normalize_key(thread_key: str) -> str:
@@ -122,7 +152,7 @@ def message_send(
         }
 
     key = _normalize_key(thread_key)
-    channel = channel_active_for(tenant=tenant)
+    channel = channel_active_get(tenant=tenant)
     if channel is None:
         raise ApplicationError(NO_CHANNEL_MESSAGE)
     if template is not None and not channel.is_twilio:
@@ -136,7 +166,8 @@ def message_send(
     now = timezone.now()
     with transaction.atomic():
         thread = thread_get_or_create(tenant=tenant, thread_key=key)
-        if channel.is_twilio and template is None and not thread_window_open(thread=thread):
+        window_open = thread_window_state(thread=thread).is_open
+        if channel.is_twilio and template is None and not window_open:
             raise ApplicationError(WINDOW_CLOSED_MESSAGE, field="text")
         message = Message.objects.create(
             tenant=tenant,
@@ -150,7 +181,6 @@ def message_send(
             extra=extra,
             quoted_provider_id=quoted_provider_id,
             status=MessageStatus.PENDING,
-            status_rank=STATUS_RANK[MessageStatus.PENDING],
             provider_timestamp=now,
             sent_by=actor,
             media_status=MediaStatus.STORED if media else MediaStatus.NONE,
@@ -182,8 +212,6 @@ def message_send(
                 "silent": False,
             },
         )
-        from clinicrm.messaging.tasks import message_send_task
-
         message_send_task.enqueue(message_id=message.pk)
         audit_log_record(
             action="message.send",

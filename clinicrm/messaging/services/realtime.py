@@ -10,12 +10,11 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
 from clinicrm.core.models import Tenant
 from clinicrm.messaging.hub import REALTIME_CHANNEL, notify_message
 from clinicrm.messaging.models import RealtimeEvent
-from clinicrm.messaging.services.rows import row_insert
+from clinicrm.messaging.sql import row_insert
 
 KIND_MESSAGE = "message"
 KIND_STATUS = "status"
@@ -51,7 +50,9 @@ def realtime_event_emit(*, tenant: Tenant, kind: str, payload: dict[str, Any]) -
     return event
 
 
-def realtime_events_prune(*, older_than: dt.timedelta = dt.timedelta(days=2)) -> int:
-    """Delete old events (reconnecting browsers only replay recent history)."""
-    deleted, _ = RealtimeEvent.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+def realtime_events_prune(*, cutoff: dt.datetime) -> int:
+    """Delete every clinic's events created before `cutoff`; returns how many. Only the
+    retention job calls it (`compliance/retention.py`: the period is
+    `RETENTION_REALTIME_DAYS`, and the purge is audited)."""
+    deleted, _ = RealtimeEvent.objects.filter(created_at__lt=cutoff).delete()
     return deleted

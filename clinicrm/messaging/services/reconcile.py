@@ -31,7 +31,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.db.models import Q
-from django.tasks import TaskResultStatus
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -54,7 +54,11 @@ from clinicrm.messaging.providers import (
     SentListing,
     provider_for,
 )
-from clinicrm.messaging.services.sending import message_doubt_mark, message_send_result_apply
+from clinicrm.messaging.services.sending import (
+    message_doubt_mark,
+    message_send_result_apply,
+    message_send_task,
+)
 from clinicrm.messaging.services.status import FINAL_STATUSES, message_fail, message_status_advance
 
 logger = logging.getLogger(__name__)
@@ -90,8 +94,6 @@ def message_reconcile(*, now: dt.datetime | None = None, limit: int = 200) -> di
 
 def _requeue_lost(*, now: dt.datetime, limit: int) -> int:
     """Never-claimed sends whose task row is gone: enqueue again (the claim stops a double)."""
-    from clinicrm.messaging.tasks import message_send_task
-
     waiting = list(
         Message.objects.filter(
             direction=Direction.OUTBOUND,
@@ -304,3 +306,8 @@ def _reschedule(*, message: Message, now: dt.datetime) -> None:
     Message.objects.filter(pk=message.pk).update(
         reconcile_at=next_at, reconcile_attempts=min(attempts, 32767)
     )
+
+
+@task(queue_name="default")
+def message_reconcile_task() -> dict[str, int]:
+    return message_reconcile()

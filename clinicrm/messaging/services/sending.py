@@ -16,12 +16,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
-from clinicrm.messaging.errors import ErrorCode
+from clinicrm.core.log_context import log_tenant_set
+from clinicrm.messaging.errors import ErrorCode, error_normalize
 from clinicrm.messaging.hooks import send_guards_run
 from clinicrm.messaging.models import (
     STATUS_RANK,
+    ChannelStatus,
     Direction,
     Evidence,
     Message,
@@ -37,12 +40,14 @@ from clinicrm.messaging.providers import (
     TemplateRef,
     provider_for,
 )
+from clinicrm.messaging.services.channels.status import channel_status_set
 from clinicrm.messaging.services.status import (
     message_fail,
     message_status_advance,
     message_status_emit,
     status_backlog_apply,
 )
+from clinicrm.messaging.signing import media_signed_url
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +83,6 @@ def _dispatch(message: Message) -> SendResult:
 
 
 def _public_media_url(message: Message) -> str:
-    try:
-        from clinicrm.messaging.signing import media_signed_url
-    except ImportError:
-        return ""
     return media_signed_url(message=message, absolute=True)
 
 
@@ -103,6 +104,7 @@ def message_send_perform(*, message_id: int) -> str:
     if not claimed:
         return "skipped"
     message = Message.objects.select_related("channel", "tenant").get(pk=message_id)
+    log_tenant_set(message.tenant_id)
     refused = send_guards_run(message=message)
     if refused:
         # E.g. an automated message queued before the patient opted out: never sent, refunded.
@@ -127,6 +129,10 @@ def message_send_result_apply(
         message_fail(
             message=message, error_code=result.error_code or ErrorCode.UNKNOWN, evidence=evidence
         )
+        if error_normalize(result.error_code) == ErrorCode.AUTH_FAILED:
+            # The provider refused the channel's credentials (revoked token, changed key):
+            # every send will fail alike, so the channel says so and the clinic is told.
+            channel_status_set(channel=message.channel, status=ChannelStatus.INVALID)
     else:
         logger.warning(
             "send of message %s has an unknown outcome (%s); credit kept reserved",
@@ -202,3 +208,8 @@ def _record_ok(*, message: Message, result: SendResult, evidence: str) -> None:
             ).update(contact_raw_id=result.contact_raw_id[:120])
         message.refresh_from_db()
         message_status_emit(message=message)
+
+
+@task(queue_name="sends")
+def message_send_task(*, message_id: int) -> str:
+    return message_send_perform(message_id=message_id)

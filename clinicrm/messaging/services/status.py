@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicrm.messaging.errors import ErrorCode, error_friendly, error_normalize
+from clinicrm.messaging.hooks import message_failed_hooks_run
 from clinicrm.messaging.models import (
     STATUS_RANK,
     Evidence,
@@ -81,7 +82,6 @@ def message_status_advance(
     qs = Message.objects.filter(pk=message.pk, status_rank__lt=rank)
     fields: dict[str, object] = {
         "status": status,
-        "status_rank": rank,
         "needs_reconciliation": False,
         "doubt_since": None,
         "updated_at": timezone.now(),
@@ -105,6 +105,8 @@ def message_status_advance(
 
             note = refund_note(evidence=evidence, error_code=message.error_code)
             credits_refund(tenant=message.tenant, message_id=message.pk, note=note)
+        if status == MessageStatus.FAILED:  # only the call that flipped it: once per message
+            message_failed_hooks_run(message=message)
         if emit:
             message_status_emit(message=message)
     return True

@@ -11,23 +11,18 @@ Outside the window Twilio refuses free text (63016): templates are the only way 
 window closes 24 h after the patient's last message (`Thread.last_inbound_at`).
 """
 
-import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.utils import timezone
-
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant, User
-from clinicrm.core.timeutils import SAO_PAULO
 from clinicrm.messaging.errors import ErrorCode, error_friendly
-from clinicrm.messaging.models import Channel, Message, Thread
+from clinicrm.messaging.models import Channel, Message
 from clinicrm.messaging.providers import TemplateRef
+from clinicrm.messaging.selectors import channel_active_get
 from clinicrm.messaging.services.outbox import (
     NO_CHANNEL_MESSAGE,
-    WINDOW,
-    channel_active_for,
     message_send,
 )
 
@@ -143,48 +138,8 @@ def message_send_template(
 ) -> Message:
     """Send an approved template (allowed any time, inside or outside the 24-hour window)."""
     template = template_ref_build(
-        channel=channel_active_for(tenant=tenant), content_sid=content_sid, values=values
+        channel=channel_active_get(tenant=tenant), content_sid=content_sid, values=values
     )
     return message_send(
         tenant=tenant, actor=actor, thread_key=thread_key, template=template, confirmed=confirmed
     )
-
-
-# --- the 24-hour window ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class WindowState:
-    is_open: bool
-    closes_at: dt.datetime | None  # UTC; None when the patient never wrote
-
-    @property
-    def closes_at_local(self) -> dt.datetime | None:
-        return self.closes_at.astimezone(SAO_PAULO) if self.closes_at else None
-
-    def remaining(self, now: dt.datetime | None = None) -> dt.timedelta:
-        if not self.closes_at:
-            return dt.timedelta(0)
-        return max(dt.timedelta(0), self.closes_at - (now or timezone.now()))
-
-    def label(self, now: dt.datetime | None = None) -> str:
-        """pt-BR: "Janela de 24 h: fecha em 5 h 12 min" or "Janela fechada" (inbox.js mirrors)."""
-        left = self.remaining(now)
-        if not self.is_open or left <= dt.timedelta(0):
-            return "Janela fechada"
-        return f"Janela de 24 h: fecha em {duration_label(left)}"
-
-
-def duration_label(left: dt.timedelta) -> str:
-    minutes = int(left.total_seconds() // 60)
-    if minutes < 1:
-        return "menos de 1 min"
-    hours, minutes = divmod(minutes, 60)
-    if not hours:
-        return f"{minutes} min"
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
-def thread_window_state(*, thread: Thread, now: dt.datetime | None = None) -> WindowState:
-    if thread.last_inbound_at is None:
-        return WindowState(is_open=False, closes_at=None)
-    closes_at = thread.last_inbound_at + WINDOW
-    return WindowState(is_open=(now or timezone.now()) < closes_at, closes_at=closes_at)

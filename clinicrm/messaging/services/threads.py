@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinicrm.core.models import Tenant
 from clinicrm.core.search import search_text_of
 from clinicrm.messaging.models import Direction, Message, MessageKind, Thread
-from clinicrm.messaging.services.rows import row_insert
+from clinicrm.messaging.sql import THREAD_RECORD_SQL, THREAD_UPSERT_ACTION, row_insert
 
 PREVIEW_LENGTH = 100
 
@@ -57,7 +57,8 @@ def thread_get_or_create(
     if created:
         return thread
     changes: dict[str, str] = {}
-    # The latest address the provider used is the one sends must use (evolution.md §6).
+    # The latest address the provider used is the one sends must use (docs/providers/evolution.md
+    # §6).
     if contact_raw_id and thread.contact_raw_id != contact_raw_id:
         changes["contact_raw_id"] = contact_raw_id
     if contact_lid and thread.contact_lid != contact_lid:
@@ -71,29 +72,6 @@ def thread_get_or_create(
         for name, value in changes.items():
             setattr(thread, name, value)
     return thread
-
-
-# The same rules as `thread_get_or_create` on an existing row, as one upsert: the latest
-# provider addresses win, a name only fills a blank one (and its folded search text with it),
-# `updated_at` moves only on a change.
-_T = "conversation_threads"
-_CHANGED = (
-    f"((excluded.contact_raw_id <> '' AND excluded.contact_raw_id <> {_T}.contact_raw_id)"
-    f" OR (excluded.contact_lid <> '' AND excluded.contact_lid <> {_T}.contact_lid)"
-    f" OR ({_T}.contact_name = '' AND excluded.contact_name <> ''))"
-)
-_UPSERT_ACTION = (
-    "DO UPDATE SET"
-    " contact_raw_id = CASE WHEN excluded.contact_raw_id <> ''"
-    f" THEN excluded.contact_raw_id ELSE {_T}.contact_raw_id END,"
-    " contact_lid = CASE WHEN excluded.contact_lid <> ''"
-    f" THEN excluded.contact_lid ELSE {_T}.contact_lid END,"
-    f" contact_name = CASE WHEN {_T}.contact_name = ''"
-    f" THEN excluded.contact_name ELSE {_T}.contact_name END,"
-    f" search_text = CASE WHEN {_T}.contact_name = ''"
-    f" THEN excluded.search_text ELSE {_T}.search_text END,"
-    f" updated_at = CASE WHEN {_CHANGED} THEN excluded.updated_at ELSE {_T}.updated_at END"
-)
 
 
 def thread_upsert(
@@ -116,29 +94,9 @@ def thread_upsert(
         contact_lid=contact_lid,
         contact_name=contact_name[:200],
     )
-    row = row_insert(thread, conflict="(tenant_id, thread_key)", action=_UPSERT_ACTION)
+    row = row_insert(thread, conflict="(tenant_id, thread_key)", action=THREAD_UPSERT_ACTION)
     assert row is not None  # DO UPDATE always returns the row
     return int(row[0])
-
-
-# "newer" = (last_message_at IS NULL OR last_message_at <= %s), spelled out in each CASE.
-_RECORD_SQL = (
-    "UPDATE conversation_threads SET"
-    " last_message_preview = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
-    " THEN %s ELSE last_message_preview END,"
-    " last_direction = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
-    " THEN %s ELSE last_direction END,"
-    " last_message_id = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
-    " THEN %s ELSE last_message_id END,"
-    " updated_at = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
-    " THEN %s ELSE updated_at END,"
-    " last_message_at = CASE WHEN (last_message_at IS NULL OR last_message_at <= %s)"
-    " THEN %s ELSE last_message_at END,"
-    " last_inbound_at = CASE WHEN %s AND (last_inbound_at IS NULL OR last_inbound_at < %s)"
-    " THEN %s ELSE last_inbound_at END,"
-    " unread_count = unread_count + %s"
-    " WHERE id = %s RETURNING unread_count"
-)
 
 
 def thread_record_message(
@@ -177,7 +135,7 @@ def thread_record_message(
         thread_id if thread is None else thread.pk,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_SQL, params)
+        cursor.execute(THREAD_RECORD_SQL, params)
         row = cursor.fetchone()
     return int(row[0]) if row else None
 

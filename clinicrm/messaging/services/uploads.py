@@ -1,14 +1,14 @@
 """Outbound media from the send box: validate an upload, store it privately, queue the send.
 
 Limits come from a table (`DEFAULT_OUTBOUND_MEDIA`, overridable with the setting
-`MESSAGING_OUTBOUND_MEDIA`) built from twilio.md §2.3: WhatsApp images JPG/PNG/WEBP <= 5 MB,
-audio OGG/AMR/3GP/AAC/MPEG <= 16 MB, video MP4/3GPP <= 16 MB, documents PDF/DOC(X)/XLS(X)/PPTX/TXT.
-WhatsApp itself takes documents up to 100 MB (Evolution sends them), but a Twilio message is
-capped at 16 MB, so kinds carry per-provider caps. The type is decided on the file's name and
-must be what its bytes are (`mediatypes.py`, the same decision `/midia/` makes when serving it):
-the browser's Content-Type is the client's word, and Twilio refuses media whose bytes don't
-match the type we serve. Nothing is stored before every check
-passed, and a refused send (no channel, window closed, no credits) removes the stored file.
+`MESSAGING_OUTBOUND_MEDIA`) built from docs/providers/twilio.md §2.3: WhatsApp images JPG/PNG/WEBP
+<= 5 MB, audio OGG/AMR/3GP/AAC/MPEG <= 16 MB, video MP4/3GPP <= 16 MB, documents
+PDF/DOC(X)/XLS(X)/PPTX/TXT. WhatsApp itself takes documents up to 100 MB (Evolution sends them), but
+a Twilio message is capped at 16 MB, so kinds carry per-provider caps. The type is decided on the
+file's name and must be what its bytes are (`mediatypes.py`, the same decision `/midia/` makes when
+serving it): the browser's Content-Type is the client's word, and Twilio refuses media whose bytes
+don't match the type we serve. Nothing is stored before every check passed, and a refused send (no
+channel, window closed, no credits) removes the stored file.
 """
 
 import logging
@@ -24,12 +24,14 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from clinicrm.core.body_limit import FORM_ROOM_BYTES
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Tenant, User
 from clinicrm.messaging.mediatypes import SNIFF_BYTES, media_mime_decide
 from clinicrm.messaging.models import Message, MessageKind, Provider
 from clinicrm.messaging.providers import OutboundMedia
-from clinicrm.messaging.services.outbox import channel_active_for, message_send
+from clinicrm.messaging.selectors import channel_active_get
+from clinicrm.messaging.services.outbox import message_send
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,17 @@ def media_limits_for(*, provider: str) -> list[tuple[str, str, int]]:
         cap = (rule.get("provider_max_bytes") or {}).get(provider, rule["max_bytes"])
         out.append((rule["label"], " ".join(e.lstrip(".").upper() for e in exts), cap // MB))
     return out
+
+
+def upload_body_max() -> int:
+    """The largest request body the send box accepts: the largest file any rule allows (for any
+    provider) plus room for the form's other fields. Bigger bodies are refused in front of
+    Django, before they are spooled (core/body_limit.py)."""
+    largest = 0
+    for rule in outbound_media_table().values():
+        caps = [rule["max_bytes"], *(rule.get("provider_max_bytes") or {}).values()]
+        largest = max(largest, *caps)
+    return int(largest) + FORM_ROOM_BYTES
 
 
 def accept_attribute() -> str:
@@ -204,7 +217,7 @@ def message_send_upload(
     Raises ApplicationError (pt-BR); when it does, no file is left in storage and no message
     exists.
     """
-    channel = channel_active_for(tenant=tenant)
+    channel = channel_active_get(tenant=tenant)
     provider = channel.provider if channel else Provider.EVOLUTION
     rule, filename = outbound_media_validate(
         upload=upload, provider=provider, voice=voice, caption=caption

@@ -25,11 +25,10 @@ def _die(*args: Any, **kwargs: Any) -> Any:
 
 
 def _install(point: str) -> None:
-    from clinicrm.messaging import tasks
     from clinicrm.messaging.services import sending
 
     if point == "before_claim":
-        tasks.message_send_perform = _die
+        sending.message_send_perform = _die
     elif point == "before_provider_call":
         sending._dispatch = _die
     elif point == "after_provider_call":

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from clinicrm.core.models import Tenant
-from clinicrm.integrations.models import InboundEvent
 from clinicrm.messaging.models import Channel, ChannelStatus, Provider, Thread
 from clinicrm.messaging.providers import (
     FetchedMedia,
@@ -55,6 +54,14 @@ def unique_phone() -> str:
 
 def make_thread(tenant: Tenant, thread_key: str | None = None, **fields: Any) -> Thread:
     return Thread.objects.create(tenant=tenant, thread_key=thread_key or unique_phone(), **fields)
+
+
+def thread_url(tenant: Any, thread_key: str, name: str = "messaging:thread") -> str:
+    """A thread page's URL (threads are addressed by id, never by number)."""
+    from django.urls import reverse
+
+    thread = Thread.objects.get(tenant=tenant, thread_key=thread_key)
+    return reverse(name, kwargs={"thread_id": thread.pk})
 
 
 def inbound_text(
@@ -120,14 +127,18 @@ class ScriptedAdapter:
     def fetch_media(self, *, ref: dict[str, Any]) -> FetchedMedia:
         return FetchedMedia(content=b"\xff\xd8\xff", mime="image/jpeg", filename="foto.jpg")
 
-    def parse_inbound(self, event: InboundEvent) -> list[InboundMessage]:
-        data = json.loads(event.body_bytes)
+    def parse_inbound(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[InboundMessage]:
+        data = json.loads(body)
         if data.get("type") != "message":
             return []
         return [inbound_text(data["id"], jid=data["from"], body=data.get("body", ""))]
 
-    def parse_status(self, event: InboundEvent) -> list[StatusUpdate]:
-        data = json.loads(event.body_bytes)
+    def parse_status(
+        self, *, body: bytes, event_type: str, received_at: dt.datetime | None = None
+    ) -> list[StatusUpdate]:
+        data = json.loads(body)
         if data.get("type") != "status":
             return []
         return [StatusUpdate(provider_message_id=data["id"], status=data["status"])]

@@ -6,8 +6,8 @@ from clinicrm.core.models import Tenant
 from clinicrm.messaging.tests.factories import make_thread
 
 
-def _thread_key(tenant: Tenant) -> str:
-    return make_thread(tenant).thread_key
+def _thread_id(tenant: Tenant) -> str:
+    return str(make_thread(tenant).pk)
 
 
 def _message_id(tenant: Tenant) -> str:
@@ -31,7 +31,7 @@ def _message_id(tenant: Tenant) -> str:
 
 
 FACTORIES: dict[str, Callable[[Tenant], str]] = {
-    "thread_key": _thread_key,
+    "thread_id": _thread_id,
     "message_id": _message_id,
 }
 

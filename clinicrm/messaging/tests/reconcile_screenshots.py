@@ -79,6 +79,10 @@ def seed() -> tuple[str, str]:
 def main() -> None:
     database_prepare(DB)
     password, email = seed()
+    from clinicrm.core.models import Tenant
+    from clinicrm.messaging.tests.factories import thread_url
+
+    thread_path = thread_url(Tenant.objects.get(slug="dra-ana-lima"), PATIENT)
     OUT.mkdir(parents=True, exist_ok=True)
     with server_running(DB, PORT, OUT / "server.log") as base, chromium() as browser:
         for width in (1366, 390):
@@ -86,7 +90,7 @@ def main() -> None:
             page = context.new_page()
             page.on("console", lambda msg: print("console:", msg.text))
             login(page, base, email, password)
-            page.goto(f"{base}/conversas/{PATIENT}/")
+            page.goto(base + thread_path)
             page.screenshot(path=str(OUT / f"conversation_{width}.png"), full_page=True)
             page.goto(f"{base}/configuracoes/creditos-whatsapp")
             page.screenshot(path=str(OUT / f"credits_{width}.png"), full_page=True)

@@ -1,4 +1,4 @@
-"""Backfill of WhatsApp-linked patient phones from conversations (MISSION.md B)."""
+"""Backfill of WhatsApp-linked patient phones from conversations."""
 
 from io import StringIO
 

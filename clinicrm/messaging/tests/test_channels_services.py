@@ -17,19 +17,21 @@ from clinicrm.devtools.fake_twilio.testing import (
     fake_twilio,  # noqa: F401
 )
 from clinicrm.integrations.evolution import constants as evo
-from clinicrm.messaging.models import Channel, ChannelStatus, Provider
-from clinicrm.messaging.services import (
-    channel_activate,
-    channel_deactivate,
+from clinicrm.integrations.evolution.channels import (
     evolution_channel_disconnect,
     evolution_channel_qr,
     evolution_channel_setup,
     evolution_channel_state,
+)
+from clinicrm.integrations.twilio.channels import (
+    MSG_TWILIO_AUTH,
+    MSG_TWILIO_UNREACHABLE,
     twilio_channel_setup,
     twilio_template_add,
     twilio_template_remove,
 )
-from clinicrm.messaging.services.channels.twilio import MSG_TWILIO_AUTH, MSG_TWILIO_UNREACHABLE
+from clinicrm.messaging.models import Channel, ChannelStatus, Provider
+from clinicrm.messaging.services import channel_activate, channel_deactivate
 
 # Webhook deliveries of the fakes go nowhere fast (connection refused), not to the internet.
 PUBLIC = "http://127.0.0.1:1"

@@ -13,8 +13,8 @@ from clinicrm.devtools.fake_twilio.testing import (
     AUTH_TOKEN,
     fake_twilio,  # noqa: F401
 )
+from clinicrm.integrations.twilio.channels import MSG_TWILIO_AUTH
 from clinicrm.messaging.models import Channel, ChannelStatus, Provider
-from clinicrm.messaging.services.channels.twilio import MSG_TWILIO_AUTH
 from clinicrm.messaging.tests.test_channels_services import PUBLIC, _configured
 
 CHOOSER = "/configuracoes/whatsapp"
@@ -64,8 +64,8 @@ PAGES = [
 
 def test_reverse_names():
     assert reverse("messaging:channel_chooser") == CHOOSER
-    assert reverse("messaging:evolution_setup") == "/configuracoes/whatsapp/evolution/"
-    assert reverse("messaging:twilio_setup") == "/configuracoes/whatsapp/twilio/"
+    assert reverse("integrations:evolution_setup") == "/configuracoes/whatsapp/evolution/"
+    assert reverse("integrations:twilio_setup") == "/configuracoes/whatsapp/twilio/"
 
 
 @pytest.mark.parametrize("role", [Role.PROFESSIONAL, Role.SECRETARY])
@@ -146,7 +146,7 @@ def test_deactivate_is_its_own_confirmed_action(owner_client, tenant):
 def test_activate_unconfigured_goes_to_setup(owner_client):
     response = owner_client.post(reverse("messaging:twilio_activate"), {"confirm": "1"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("messaging:twilio_setup")
+    assert response["Location"] == reverse("integrations:twilio_setup")
     assert not Channel.objects.exists()
 
 
@@ -154,10 +154,10 @@ def test_activate_unconfigured_goes_to_setup(owner_client):
 
 
 def test_evolution_page_create_qr_polling_until_open(evo_server, owner_client, tenant):
-    page = owner_client.get(reverse("messaging:evolution_setup")).content.decode()
+    page = owner_client.get(reverse("integrations:evolution_setup")).content.decode()
     assert "Nenhuma instância criada ainda" in page
 
-    response = owner_client.post(reverse("messaging:evolution_setup"), {"instance_name": "alfa"})
+    response = owner_client.post(reverse("integrations:evolution_setup"), {"instance_name": "alfa"})
     assert response.status_code == 302
     assert response["Location"] == "/configuracoes/whatsapp/evolution/?parear=1"
     channel = Channel.objects.get(tenant=tenant, provider=Provider.EVOLUTION)
@@ -167,7 +167,7 @@ def test_evolution_page_create_qr_polling_until_open(evo_server, owner_client, t
     page = owner_client.get(response["Location"]).content.decode()
     assert 'hx-trigger="load"' in page and "parear=1" in page
 
-    panel_url = reverse("messaging:evolution_panel")
+    panel_url = reverse("integrations:evolution_panel")
     panel = owner_client.get(panel_url, {"parear": "1", "n": "0"}, headers=HTMX)
     html = panel.content.decode()
     assert panel.status_code == 200
@@ -181,7 +181,7 @@ def test_evolution_page_create_qr_polling_until_open(evo_server, owner_client, t
     assert "every 5s" not in html and "data:image/png" not in html
     assert "Desconectar" in html
 
-    response = owner_client.post(reverse("messaging:evolution_disconnect"))
+    response = owner_client.post(reverse("integrations:evolution_disconnect"))
     assert response.status_code == 302
     channel.refresh_from_db()
     assert channel.status == ChannelStatus.DISCONNECTED
@@ -189,32 +189,32 @@ def test_evolution_page_create_qr_polling_until_open(evo_server, owner_client, t
 
 
 def test_evolution_panel_stops_after_the_qr_limit(evo_server, owner_client, tenant, owner):
-    from clinicrm.messaging.services import evolution_channel_setup
+    from clinicrm.integrations.evolution.channels import evolution_channel_setup
 
     evolution_channel_setup(tenant=tenant, actor=owner, instance_name="limite")
     html = owner_client.get(
-        reverse("messaging:evolution_panel"), {"parear": "1", "n": "99"}, headers=HTMX
+        reverse("integrations:evolution_panel"), {"parear": "1", "n": "99"}, headers=HTMX
     ).content.decode()
     assert "O QR code expirou" in html and "every 5s" not in html
 
 
 def test_evolution_create_error_is_shown_and_nothing_saved(evo_server, owner_client, settings):
     settings.EVOLUTION_API_KEY = "errada"
-    response = owner_client.post(reverse("messaging:evolution_setup"), {"instance_name": "alfa"})
+    response = owner_client.post(reverse("integrations:evolution_setup"), {"instance_name": "alfa"})
     assert response.status_code == 400
     assert "chave de API da Evolution foi recusada" in response.content.decode()
     assert not Channel.objects.exists()
-    response = owner_client.post(reverse("messaging:evolution_setup"), {"instance_name": "A B"})
+    response = owner_client.post(reverse("integrations:evolution_setup"), {"instance_name": "A B"})
     assert response.status_code == 400
     assert "letras minúsculas" in response.content.decode()
     assert not Channel.objects.exists()
 
 
 def test_evolution_pair_code_form(evo_server, owner_client, tenant, owner):
-    from clinicrm.messaging.services import evolution_channel_setup
+    from clinicrm.integrations.evolution.channels import evolution_channel_setup
 
     evolution_channel_setup(tenant=tenant, actor=owner, instance_name="codigo")
-    url = reverse("messaging:evolution_pair")
+    url = reverse("integrations:evolution_pair")
     bad = owner_client.post(url, {"number": "12"}, headers=HTMX)
     assert bad.status_code == 400 and "inválido" in bad.content.decode().lower()
     good = owner_client.post(url, {"number": "11988887777"}, headers=HTMX)
@@ -234,7 +234,7 @@ def _twilio_post(client, **extra):
         "sender": "11 99999-0002",
         **extra,
     }
-    return client.post(reverse("messaging:twilio_setup"), data)
+    return client.post(reverse("integrations:twilio_setup"), data)
 
 
 def test_twilio_page_bad_credentials_400_and_nothing_saved(twilio_server, owner_client):
@@ -253,7 +253,7 @@ def test_twilio_page_saves_activates_and_never_renders_secrets(twilio_server, ow
     assert response.status_code == 302
     channel = Channel.objects.get(tenant=tenant, provider=Provider.TWILIO)
     assert channel.is_active and channel.status == ChannelStatus.ACTIVE
-    html = owner_client.get(reverse("messaging:twilio_setup")).content.decode()
+    html = owner_client.get(reverse("integrations:twilio_setup")).content.decode()
     assert AUTH_TOKEN not in html
     assert f"/webhooks/twilio/{channel.webhook_token}/inbound/" in html
     assert "Em branco: mantém o valor salvo." in html
@@ -262,7 +262,7 @@ def test_twilio_page_saves_activates_and_never_renders_secrets(twilio_server, ow
 
 def test_twilio_templates_editor(twilio_server, owner_client, tenant):
     _twilio_post(owner_client)
-    url = reverse("messaging:twilio_template_create")
+    url = reverse("integrations:twilio_template_create")
     sid = "HX" + "1" * 32
     ok = owner_client.post(
         url, {"name": "Lembrete", "content_sid": sid, "variables": "nome, data"}, headers=HTMX
@@ -276,7 +276,7 @@ def test_twilio_templates_editor(twilio_server, owner_client, tenant):
     channel = Channel.objects.get(tenant=tenant)
     assert [t["content_sid"] for t in channel.config["templates"]] == [sid]
     removed = owner_client.post(
-        reverse("messaging:twilio_template_delete"), {"content_sid": sid}, headers=HTMX
+        reverse("integrations:twilio_template_delete"), {"content_sid": sid}, headers=HTMX
     )
     assert removed.status_code == 200 and "Nenhum modelo cadastrado" in removed.content.decode()
     channel.refresh_from_db()

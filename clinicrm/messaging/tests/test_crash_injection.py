@@ -1,4 +1,4 @@
-"""Crash injection of the send pipeline (issue 4, "Proof required").
+"""Crash injection of the send pipeline.
 
 A Twilio send (the provider that charges credits) is queued with `message_send`, then a spawned
 child process runs the task through django-tasks-db's worker loop against the fake Twilio over

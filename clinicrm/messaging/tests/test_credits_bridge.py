@@ -11,7 +11,7 @@ from clinicrm.credits.services import credits_add, credits_adjust, credits_deduc
 from clinicrm.credits.statement import MessageRef, _refs
 from clinicrm.messaging.models import Message, MessageStatus, Provider, RealtimeEvent
 from clinicrm.messaging.services import message_ingest
-from clinicrm.messaging.tests.factories import inbound_text, make_channel
+from clinicrm.messaging.tests.factories import inbound_text, make_channel, thread_url
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_statement_refs_link_the_conversation_and_the_failure(tenant, other_tena
     refs = _refs(tenant, [inbound.pk, 123456])
     assert refs == {
         inbound.pk: MessageRef(
-            url="/conversas/+5511988887777/",
+            url=thread_url(tenant, "+5511988887777"),
             label="Conversa com Maria Souza",
             failure="O número do destinatário é inválido.",
         )

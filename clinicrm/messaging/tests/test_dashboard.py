@@ -106,7 +106,7 @@ def test_dashboard_card_shows_this_months_numbers(tenant, traffic, owner_client)
     assert re.search(r'class="kpi-out"[^>]*>2<', card)
     assert "Mensagens recebidas/enviadas" in card
     assert "Em março: 3 recebidas, 2 enviadas" in card
-    assert reverse("messaging:inbox") in card
+    assert reverse("crm:inbox") in card
 
 
 @time_machine.travel(dt.datetime(2026, 4, 1, 2, 0, tzinfo=dt.UTC), tick=False)

@@ -4,6 +4,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.credits.services import credits_add, credits_balance_get
@@ -31,15 +33,15 @@ def test_inbound_hooks_run_in_order_until_one_consumes(tenant, isolated_hooks):
     channel = make_channel(tenant)
     seen: list[str] = []
 
-    def broken(*, channel, message):
+    def broken(*, channel, message, memo):
         Message.objects.filter(pk=message.pk).update(body="changed by a broken hook")
         raise RuntimeError("bug")
 
-    def first(*, channel, message):
+    def first(*, channel, message, memo):
         seen.append(f"first:{message.body}")
         return message.body == "PARE"
 
-    def second(*, channel, message):
+    def second(*, channel, message, memo):
         seen.append(f"second:{message.body}")
         return False
 
@@ -53,6 +55,56 @@ def test_inbound_hooks_run_in_order_until_one_consumes(tenant, isolated_hooks):
     assert seen == ["first:Oi", "second:Oi", "first:PARE"]
     # The broken hook's write rolled back with its savepoint; the messages stayed.
     assert sorted(Message.objects.values_list("body", flat=True)) == ["Oi", "PARE"]
+
+
+def _savepoints(queries: CaptureQueriesContext) -> int:
+    return sum(q["sql"].lstrip().upper().startswith("SAVEPOINT") for q in queries.captured_queries)
+
+
+def test_hooks_share_one_savepoint_when_none_fails(tenant, isolated_hooks):
+    channel = make_channel(tenant)
+    seen: list[str] = []
+    for name in ("a", "b", "c"):
+
+        def hook(*, channel, message, memo, name=name):
+            seen.append(name)
+            return False
+
+        hook.__name__ = name
+        hooks.inbound_hook_register(hook)
+    message = message_ingest(channel=channel, inbound=inbound_text("B1", body="Oi"))
+    assert message is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert hooks.inbound_hooks_run(channel=channel, message=message) is None
+    assert seen == ["a", "b", "c"] * 2
+    assert _savepoints(queries) == 1
+
+
+def test_a_failing_hook_after_a_writing_one_loses_only_its_own_writes(tenant, isolated_hooks):
+    channel = make_channel(tenant)
+    calls: list[str] = []
+
+    def writer(*, channel, message, memo):
+        calls.append("writer")
+        Message.objects.filter(pk=message.pk).update(body=message.body + " (visto)")
+        return False
+
+    def broken(*, channel, message, memo):
+        calls.append("broken")
+        Message.objects.filter(pk=message.pk).update(body="changed by a broken hook")
+        raise RuntimeError("bug")
+
+    def last(*, channel, message, memo):
+        calls.append("last")
+        return True
+
+    for hook in (writer, broken, last):
+        hooks.inbound_hook_register(hook)
+    message = message_ingest(channel=channel, inbound=inbound_text("C1", body="Oi"))
+    assert message is not None
+    # The shared savepoint ran writer and broken, then rolled back; one savepoint each then.
+    assert calls == ["writer", "broken", "writer", "broken", "last"]
+    assert Message.objects.get(pk=message.pk).body == "Oi (visto)"
 
 
 def test_a_send_check_refuses_before_anything_is_created(tenant, owner, isolated_hooks):

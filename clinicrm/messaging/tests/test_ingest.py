@@ -2,9 +2,9 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from clinicrm.integrations.models import InboundEvent
 from clinicrm.messaging.models import (
     Direction,
     MediaStatus,
@@ -18,10 +18,12 @@ from clinicrm.messaging.models import (
 from clinicrm.messaging.providers import InboundMedia, StatusUpdate
 from clinicrm.messaging.services import (
     channel_event_apply,
+    channel_event_parse,
     message_ingest,
     message_status_apply,
 )
 from clinicrm.messaging.tests.factories import inbound_text, make_channel
+from tests.storage_backends import private_storage_use
 
 pytestmark = pytest.mark.django_db
 
@@ -117,13 +119,7 @@ def test_lid_only_delivery_joins_the_thread_that_saw_the_lid(tenant):
 
 
 def test_inline_media_is_stored_under_tenant_year_month(tenant, settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
+    private_storage_use(settings, tmp_path)
     channel = make_channel(tenant)
     media = InboundMedia(mime="image/jpeg", filename="", size=3, inline=b"\xff\xd8\xff")
     msg = message_ingest(
@@ -135,7 +131,8 @@ def test_inline_media_is_stored_under_tenant_year_month(tenant, settings, tmp_pa
     now = timezone.now()
     assert msg.media_status == MediaStatus.STORED
     assert msg.media_path.startswith(f"{tenant.pk}/{now:%Y}/{now:%m}/")
-    assert (tmp_path / msg.media_path).read_bytes() == b"\xff\xd8\xff"
+    with default_storage.open(msg.media_path, "rb") as stored:
+        assert stored.read() == b"\xff\xd8\xff"
     assert Thread.objects.get().last_message_preview == "📷 Foto: Pedido médico"
 
 
@@ -175,17 +172,11 @@ def test_status_before_message_waits_in_the_backlog(tenant):
 def test_channel_event_apply_parses_with_the_adapter(tenant, adapters):
     channel = make_channel(tenant)
     body = json.dumps({"type": "message", "id": "E1", "from": "5511988887777@s.whatsapp.net"})
-    event = InboundEvent.objects.create(
-        provider="evolution", event_id="e1", event_type="messages.upsert", body=body.encode()
-    )
-    outcome = channel_event_apply(channel=channel, event=event)
-    assert outcome.messages == 1
-    assert event.tenant == tenant
+    parsed = channel_event_parse(channel=channel, body=body.encode(), event_type="messages.upsert")
+    assert channel_event_apply(channel=channel, parsed=parsed).messages == 1
     status = json.dumps({"type": "status", "id": "E1", "status": "read"})
-    event2 = InboundEvent.objects.create(
-        provider="evolution", event_id="e2", event_type="messages.update", body=status.encode()
-    )
-    assert channel_event_apply(channel=channel, event=event2).statuses == 1
+    parsed = channel_event_parse(channel=channel, body=status.encode(), event_type="x")
+    assert channel_event_apply(channel=channel, parsed=parsed).statuses == 1
 
 
 def test_same_provider_id_on_another_channel_is_another_message(tenant, other_tenant):

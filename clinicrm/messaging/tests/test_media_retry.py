@@ -25,6 +25,8 @@ from clinicrm.integrations.evolution.tests.helpers import (
     process_pending,
 )
 from clinicrm.messaging.models import MediaStatus, Message
+from clinicrm.messaging.tests.factories import thread_url
+from tests.storage_backends import private_storage_use
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,13 +37,7 @@ RETRIED_REASON = "O serviço de WhatsApp não respondeu"
 
 @pytest.fixture
 def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
+    private_storage_use(settings, tmp_path)
     return tmp_path
 
 
@@ -114,7 +110,7 @@ def test_transient_failures_are_retried_over_ten_minutes_then_explained(
     assert (status, code) == (MediaStatus.FAILED, "provider_down")
     assert reason.startswith(RETRIED_REASON)
     page = owner_client.get(
-        reverse("messaging:thread", kwargs={"thread_key": pending_video.thread_key})
+        thread_url(pending_video.tenant_id, pending_video.thread_key)
     ).content.decode()
     assert "Não foi possível baixar vídeo." in page and reason in page
     assert "Tentar novamente" in page

@@ -25,7 +25,8 @@ from clinicrm.messaging.mediatypes import OCTET_STREAM
 from clinicrm.messaging.models import Direction, MediaStatus, Message
 from clinicrm.messaging.services.media import media_save
 from clinicrm.messaging.signing import media_signed_url
-from clinicrm.messaging.tests.factories import make_thread
+from clinicrm.messaging.tests.factories import make_thread, thread_url
+from tests.storage_backends import private_storage_use
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +47,7 @@ POLYGLOT = JPEG + b"<html><script>alert(document.cookie)</script></html>"
 
 @pytest.fixture
 def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
+    private_storage_use(settings, tmp_path)
     return tmp_path
 
 
@@ -100,9 +95,7 @@ def test_markup_claiming_to_be_an_image_is_a_sandboxed_attachment(
     assert body == content
     assert_sandboxed_attachment(response)
     # The page offers a download link, not an <img> of it.
-    page = owner_client.get(
-        reverse("messaging:thread", kwargs={"thread_key": message.thread_key})
-    ).content.decode()
+    page = owner_client.get(thread_url(message.tenant_id, message.thread_key)).content.decode()
     assert f'id="media-{message.pk}"' in page
     assert 'class="media-document" href="/midia/' in page
     assert '<img class="bubble-media"' not in page
@@ -176,7 +169,7 @@ def test_outbound_upload_of_markup_under_a_media_name_is_refused(
 ):
     thread = make_thread(tenant)
     upload = SimpleUploadedFile(name, content, content_type="image/jpeg")
-    url = reverse("messaging:thread_send", kwargs={"thread_key": thread.thread_key})
+    url = reverse("messaging:thread_send", kwargs={"thread_id": thread.pk})
     response = owner_client.post(url, {"text": "", "media": upload}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
     assert "não corresponde à extensão" in response.content.decode()
@@ -186,7 +179,7 @@ def test_outbound_upload_of_markup_under_a_media_name_is_refused(
 
 def test_outbound_upload_is_served_by_the_same_rules(tenant, owner_client, channel, private_media):
     thread = make_thread(tenant)
-    url = reverse("messaging:thread_send", kwargs={"thread_key": thread.thread_key})
+    url = reverse("messaging:thread_send", kwargs={"thread_id": thread.pk})
     upload = SimpleUploadedFile("receita.jpg", POLYGLOT, content_type="text/html")
     assert owner_client.post(url, {"text": "", "media": upload}).status_code == 200
     sent = Message.objects.get(direction=Direction.OUTBOUND)
@@ -197,6 +190,38 @@ def test_outbound_upload_is_served_by_the_same_rules(tenant, owner_client, chann
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == SANDBOX
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "mime", "inline"),
+    [
+        ("foto.png", PNG, "image/png", True),
+        ("exame.pdf", PDF, "application/pdf", False),
+        ("nota.txt", b"Receita: 1 comprimido ao dia.", "text/plain", False),
+    ],
+)
+def test_outbound_documents_are_sandboxed_attachments_and_images_inline(
+    tenant, owner_client, channel, private_media, name, content, mime, inline
+):
+    """Outbound files take the same road as inbound ones: MIME from the bytes (allow-list of
+    the upload table) and /midia/'s headers: only raster images, audio and video inline."""
+    thread = make_thread(tenant)
+    url = reverse("messaging:thread_send", kwargs={"thread_id": thread.pk})
+    upload = SimpleUploadedFile(name, content, content_type="text/html")  # the browser's claim
+    assert owner_client.post(url, {"text": "", "media": upload}).status_code == 200
+    sent = Message.objects.get(direction=Direction.OUTBOUND)
+    assert sent.media_mime == mime
+    response, body = serve(owner_client, sent)
+    assert body == content
+    assert response["Content-Type"].split(";")[0] == mime
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == SANDBOX
+    disposition = response.get("Content-Disposition", "")
+    assert disposition.startswith("inline") if inline else disposition.startswith("attachment")
 
 
 def test_data_migration_decides_stored_types_from_the_bytes(tenant, channel, private_media):

@@ -10,20 +10,15 @@ from clinicrm.messaging.models import MediaStatus
 from clinicrm.messaging.providers import InboundMedia
 from clinicrm.messaging.services import message_ingest
 from clinicrm.messaging.signing import media_signed_url, media_token
-from clinicrm.messaging.tests.factories import inbound_text, make_channel
+from clinicrm.messaging.tests.factories import inbound_text, make_channel, thread_url
+from tests.storage_backends import private_storage_use
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def stored_image(tenant, settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
+    private_storage_use(settings, tmp_path)
     channel = make_channel(tenant)
     media = InboundMedia(mime="image/jpeg", size=3, inline=b"\xff\xd8\xff")
     msg = message_ingest(channel=channel, inbound=inbound_text(kind="image", media=media))
@@ -58,6 +53,6 @@ def test_expired_tampered_and_other_tenant_urls_are_refused(
 
 
 def test_timeline_shows_inline_media(stored_image, owner_client):
-    url = reverse("messaging:thread", kwargs={"thread_key": stored_image.thread_key})
+    url = thread_url(stored_image.tenant_id, stored_image.thread_key)
     html = owner_client.get(url).content.decode()
     assert '<img class="bubble-media" src="/midia/' in html

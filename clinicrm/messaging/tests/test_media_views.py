@@ -25,6 +25,8 @@ from clinicrm.integrations.evolution.tests.helpers import (
 from clinicrm.messaging.models import MediaStatus, Message
 from clinicrm.messaging.services.media import message_media_fetch
 from clinicrm.messaging.signing import media_token
+from clinicrm.messaging.tests.factories import thread_url
+from tests.storage_backends import private_storage_use
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +36,7 @@ MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 
 @pytest.fixture
 def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
+    private_storage_use(settings, tmp_path)
     return tmp_path
 
 
@@ -77,7 +73,7 @@ def _fetch_tasks(message: Message) -> int:
 
 
 def test_failed_download_shows_placeholder_with_retry(failed_video, owner_client):
-    url = reverse("messaging:thread", kwargs={"thread_key": failed_video.thread_key})
+    url = thread_url(failed_video.tenant_id, failed_video.thread_key)
     html = owner_client.get(url).content.decode()
     retry = reverse("messaging:message_media_retry", kwargs={"message_id": failed_video.pk})
     assert "Não foi possível baixar vídeo." in html

@@ -7,8 +7,8 @@ streams hold none. When connections really run out (the test takes them all), re
 503 with Retry-After, and work again as soon as one is free.
 """
 
+import queue
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,7 +44,9 @@ def _limited_role() -> None:
             "DO $$ BEGIN CREATE ROLE clinicrm_test_limited LOGIN;"
             " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
         )
-        cursor.execute(f"ALTER ROLE {ROLE} CONNECTION LIMIT {LIMIT}")
+        # BYPASSRLS: this role is about the connection limit; the row-level-security policies an
+        # earlier test of the same database may have installed are not its subject.
+        cursor.execute(f"ALTER ROLE {ROLE} CONNECTION LIMIT {LIMIT} BYPASSRLS")
         cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {ROLE}")
         cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
 
@@ -90,6 +92,28 @@ def _page(url: str, cookies: dict[str, str]) -> httpx.Response:
     return httpx.get(f"{url}/pacientes/", cookies=cookies, timeout=10)
 
 
+def _until_listening(streams: list[Stream], tenant) -> None:
+    """An event committed before the server's hub LISTENs is never pushed: probe until one
+    arrives (the hub lives in the granian process, out of this test's reach)."""
+
+    def probe_arrived() -> bool:
+        realtime_event_emit(tenant=tenant, kind="thread", payload={"probe": True})
+        try:
+            streams[0].next(timeout=0.2)
+        except queue.Empty:
+            return False
+        return True
+
+    wait_for(probe_arrived, timeout=15, what="the hub to LISTEN")
+
+
+def _next_from(stream: Stream, event_id: int) -> int:
+    """The first frame at or after `event_id` (probes before it are skipped)."""
+    while (got := stream.next(timeout=10)[0]) < event_id:
+        pass
+    return got
+
+
 def test_streams_beyond_the_connection_limit_leave_pages_and_webhooks_working(
     server, tenant, owner
 ) -> None:
@@ -102,9 +126,9 @@ def test_streams_beyond_the_connection_limit_leave_pages_and_webhooks_working(
         assert _page(server, cookies).status_code == 200
         assert _webhook(server, 1).status_code == 200
         assert InboundEvent.objects.filter(event_id="evt_limits_1").exists()
-        time.sleep(0.5)  # let the hub LISTEN before the event is committed
+        _until_listening(streams, tenant)
         event = realtime_event_emit(tenant=tenant, kind="thread", payload={"thread": 1})
-        assert all(stream.next(timeout=10)[0] == event.pk for stream in streams)
+        assert all(_next_from(stream, event.pk) == event.pk for stream in streams)
 
         # Now take every connection the role has: the site degrades to 503, never 500.
         held = [

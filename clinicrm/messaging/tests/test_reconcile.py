@@ -21,7 +21,12 @@ from clinicrm.messaging.services import (
     message_send_perform,
     message_status_apply,
 )
-from clinicrm.messaging.tests.factories import ScriptedAdapter, inbound_text, make_channel
+from clinicrm.messaging.tests.factories import (
+    ScriptedAdapter,
+    inbound_text,
+    make_channel,
+    thread_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -295,13 +300,12 @@ def test_staff_see_verificando_entrega_while_in_doubt(
     tenant, owner, owner_client, adapters, channel
 ):
     from django.template.loader import render_to_string
-    from django.urls import reverse
 
     message, adapter = _in_doubt(tenant, owner, adapters, channel)
     ticks = render_to_string("messaging/_ticks.html", {"m": message})
     assert "verificando entrega" in ticks and "tick-doubt" in ticks
     assert message.status_label == "verificando entrega"  # e.g. the reminders log shows it
-    page = owner_client.get(reverse("messaging:thread", kwargs={"thread_key": PHONE}))
+    page = owner_client.get(thread_url(tenant, PHONE))
     assert "verificando entrega" in page.content.decode()
     adapter.known["SM11"] = _listed("SM11", at=message.send_attempted_at, status="sent")
     with _later(5):

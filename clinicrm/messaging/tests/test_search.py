@@ -151,9 +151,9 @@ def test_sent_messages_are_searchable(tenant, owner, adapters):
 
 
 def test_inbox_page_search_without_accents(owner_client, inbox):
-    html = owner_client.get(reverse("messaging:inbox"), {"q": "joao"}).content.decode()
+    html = owner_client.get(reverse("crm:inbox"), {"q": "joao"}).content.decode()
     assert "João Araújo Dias" in html and "Ana P." not in html
-    html = owner_client.get(reverse("messaging:inbox"), {"q": "%"}).content.decode()
+    html = owner_client.get(reverse("crm:inbox"), {"q": "%"}).content.decode()
     assert "Ana P." not in html and "Lia" not in html
 
 

@@ -20,6 +20,7 @@ from clinicrm.messaging.models import Message, MessageKind, Provider
 from clinicrm.messaging.services import message_send_perform
 from clinicrm.messaging.services.uploads import MB
 from clinicrm.messaging.tests.factories import make_channel, make_thread
+from tests.storage_backends import private_storage_use, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +32,7 @@ OGG = b"OggS\x00\x02" + b"\x00" * 100
 
 @pytest.fixture
 def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
+    private_storage_use(settings, tmp_path)
     return tmp_path
 
 
@@ -46,13 +41,14 @@ def thread(tenant):
     return make_thread(tenant, thread_key="+5511999999999")
 
 
-def _files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()]
+def _files(root: Path) -> list[str]:
+    """The files kept in the private storage (`root` locally, or the bucket)."""
+    return stored_files()
 
 
 def _send(client, thread, name: str, content: bytes, mime: str = "", **data):
     upload = SimpleUploadedFile(name, content, content_type=mime or "application/octet-stream")
-    url = reverse("messaging:thread_send", kwargs={"thread_key": thread.thread_key})
+    url = reverse("messaging:thread_send", kwargs={"thread_id": thread.pk})
     return client.post(url, {"text": "", **data, "media": upload}, HTTP_HX_REQUEST="true")
 
 
@@ -81,7 +77,7 @@ def test_image_with_caption_is_stored_privately_and_queued(
         assert fh.read() == JPEG
     assert _send_tasks() == 1
     # Private storage only: the timeline links the file through a signed URL.
-    page = owner_client.get(reverse("messaging:thread", kwargs={"thread_key": thread.thread_key}))
+    page = owner_client.get(reverse("messaging:thread", kwargs={"thread_id": thread.pk}))
     assert '<img class="bubble-media" src="/midia/' in page.content.decode()
     assert message.media_path not in page.content.decode()
 
@@ -162,7 +158,7 @@ def test_voice_note_flag(tenant, owner_client, thread, private_media):
 
 def test_text_only_send_still_works_and_empty_is_refused(tenant, owner_client, thread):
     make_channel(tenant)
-    url = reverse("messaging:thread_send", kwargs={"thread_key": thread.thread_key})
+    url = reverse("messaging:thread_send", kwargs={"thread_id": thread.pk})
     assert owner_client.post(url, {"text": "  "}, HTTP_HX_REQUEST="true").status_code == 400
     assert Message.objects.count() == 0
     assert owner_client.post(url, {"text": "Olá"}, HTTP_HX_REQUEST="true").status_code == 200

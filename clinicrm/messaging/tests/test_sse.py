@@ -11,6 +11,7 @@ from django.test import AsyncClient
 
 from clinicrm.messaging.hub import QUEUE_SIZE, RealtimeHub, realtime_hub, tenant_key
 from clinicrm.messaging.services import realtime_event_emit
+from clinicrm.messaging.sse import event_stream
 
 
 async def _read_frames(response, count: int, timeout: float = 5.0) -> list[str]:
@@ -21,7 +22,7 @@ async def _read_frames(response, count: int, timeout: float = 5.0) -> list[str]:
         while len(frames) < count:
             chunk = await iterator.__anext__()
             text = chunk.decode() if isinstance(chunk, bytes) else chunk
-            if text.startswith("id:"):
+            if text.startswith("id:") and "\nevent: ready\n" not in text:
                 frames.append(text)
 
     try:
@@ -149,3 +150,28 @@ def test_a_stream_that_cannot_keep_up_is_ended_not_blocking_the_others():
             assert slow.overflowed and not fast.overflowed
 
     _run(run)
+
+
+def test_a_stream_beats_while_idle_forwards_each_event_once_and_ends_at_its_deadline():
+    async def run():
+        hub = RealtimeHub(listen=False, poll_seconds=60)
+        hub.start = lambda: None  # type: ignore[method-assign]
+        key = "a" * 32
+        stream = event_stream(
+            hub=hub, tenant_id=key, after_id=None, heartbeat_seconds=0.02, max_seconds=1.0
+        )
+        frames = [await anext(stream)]  # retry:, then subscribed
+        while (frame := await anext(stream)) != ": ping\n\n":
+            frames.append(frame)
+        _hub_deliver(hub, key, 7)
+        _hub_deliver(hub, key, 7)  # a catch-up re-reading it
+        frames += [frame async for frame in stream]  # ends by itself at the deadline
+        assert hub.streams == 0
+        return frames
+
+    with ThreadPoolExecutor(1) as pool:
+        frames = pool.submit(asyncio.run, asyncio.wait_for(run(), 30)).result()
+    assert frames[0].startswith("retry:")
+    assert [f for f in frames if f.startswith("id:")] == [
+        'id: 7\nevent: message\ndata: {"thread":7}\n\n'
+    ]

@@ -51,7 +51,7 @@ def test_cap_counts_characters_not_bytes_and_covers_from_me(tenant):
 def test_the_send_box_refuses_a_long_text_in_portuguese(tenant, owner_client):
     make_channel(tenant)
     thread = make_thread(tenant)
-    url = reverse("messaging:thread_send", kwargs={"thread_key": thread.thread_key})
+    url = reverse("messaging:thread_send", kwargs={"thread_id": thread.pk})
     response = owner_client.post(url, {"text": "x" * 70_000}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
     assert "A mensagem pode ter no máximo 4096 caracteres." in response.content.decode()

@@ -12,14 +12,13 @@ from clinicrm.credits.models import CreditTransaction
 from clinicrm.credits.services import InsufficientCredits, credits_add, credits_balance_get
 from clinicrm.messaging.errors import INSUFFICIENT_CREDITS_MESSAGE
 from clinicrm.messaging.models import Channel, Message, Provider, Thread
+from clinicrm.messaging.services.outbox import duration_label, thread_window_state
 from clinicrm.messaging.services.templates import (
     UNKNOWN_TEMPLATE_MESSAGE,
     channel_templates,
-    duration_label,
     message_send_template,
     template_preview,
     template_ref_build,
-    thread_window_state,
 )
 from clinicrm.messaging.tests.factories import make_channel, make_thread
 
@@ -179,13 +178,13 @@ def test_window_state_and_labels(tenant):
 
 # --- views ------------------------------------------------------------------------------------
 def _page(client, thread) -> str:
-    response = client.get(reverse("messaging:thread", kwargs={"thread_key": thread.thread_key}))
+    response = client.get(reverse("messaging:thread", kwargs={"thread_id": thread.pk}))
     assert response.status_code == 200
     return response.content.decode()
 
 
 def _send_url(thread) -> str:
-    return reverse("messaging:thread_send", kwargs={"thread_key": thread.thread_key})
+    return reverse("messaging:thread_send", kwargs={"thread_id": thread.pk})
 
 
 @time_machine.travel(NOW, tick=False)
@@ -221,7 +220,7 @@ def test_twilio_without_templates_points_to_the_setup(owner_client, tenant):
     make_channel(tenant, Provider.TWILIO)
     html = _page(owner_client, make_thread(tenant))
     assert "Nenhum modelo aprovado cadastrado" in html
-    assert reverse("messaging:twilio_setup") in html
+    assert reverse("integrations:twilio_setup") in html
     assert 'id="template-form"' not in html
 
 
@@ -236,9 +235,10 @@ def test_evolution_page_has_no_window_nor_templates(owner_client, tenant):
 def test_timeline_refresh_brings_the_window_pill_out_of_band(owner_client, tenant):
     _twilio(tenant)
     thread = _thread(tenant, hours_ago=2)
-    url = reverse("messaging:thread_timeline", kwargs={"thread_key": thread.thread_key})
+    url = reverse("messaging:thread_timeline", kwargs={"thread_id": thread.pk})
     html = owner_client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert html.lstrip().startswith('<div id="timeline"')
+    # Only the newest messages and the pill: the drawer appends them (conversation.js).
+    assert "<section" not in html and 'id="send-box"' not in html
     assert 'id="thread-window"' in html and 'hx-swap-oob="true"' in html
     assert "fecha em 22 h" in html
     # The full page renders the pill once, not out-of-band.

@@ -15,9 +15,17 @@ from django.db.models import Q
 
 from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import TenantModel
+from clinicrm.core.rls import rls_bypass
 from clinicrm.core.services import audit_log_record
 from clinicrm.people.entities import ENTITY_MODELS, entity_lock, entity_type_of
-from clinicrm.people.models import ContactEmail, ContactEmailType, ContactPhone, ContactType
+from clinicrm.people.extensions import patient_writable_check
+from clinicrm.people.models import (
+    ContactEmail,
+    ContactEmailType,
+    ContactPhone,
+    ContactType,
+    Patient,
+)
 from clinicrm.people.phones import phone_canonicalize
 
 DEFAULT_PHONE_TYPE = "celular"
@@ -50,10 +58,12 @@ def system_contact_types_ensure() -> None:
     for model, rows in ((ContactType, SYSTEM_PHONE_TYPES), (ContactEmailType, SYSTEM_EMAIL_TYPES)):
         if model.objects.filter(tenant=None).count() >= len(rows):
             continue
-        for code, label, order in rows:
-            model.objects.get_or_create(
-                tenant=None, code=code, defaults={"label": label, "sort_order": order}
-            )
+        # Rows of no clinic: every clinic reads them, only the bypass writes them (core/rls.py).
+        with rls_bypass():
+            for code, label, order in rows:
+                model.objects.get_or_create(
+                    tenant=None, code=code, defaults={"label": label, "sort_order": order}
+                )
 
 
 def _phone_type(tenant_id: Any, contact_type: ContactType | None) -> ContactType:
@@ -93,11 +103,19 @@ def _siblings(model: type[ContactPhone] | type[ContactEmail], obj: Any) -> Any:
     )
 
 
+def _owner_writable(owner: Any) -> None:
+    if isinstance(owner, Patient):  # an erased patient's record is read-only (extensions)
+        patient_writable_check(patient=owner)
+
+
 def _lock_owner_of(obj: ContactPhone | ContactEmail) -> None:
     model = ENTITY_MODELS[obj.entity_type]
-    model._default_manager.select_for_update().filter(
-        pk=obj.entity_id, tenant=obj.tenant_id
-    ).first()
+    owner = (
+        model._default_manager.select_for_update()
+        .filter(pk=obj.entity_id, tenant=obj.tenant_id)
+        .first()
+    )
+    _owner_writable(owner)
 
 
 # --- phones ------------------------------------------------------------------------------------
@@ -120,7 +138,7 @@ def contact_phone_add(
     e164 = phone_canonicalize(number, field="number")
     entity_type = entity_type_of(entity)
     ctype = _phone_type(entity.tenant_id, contact_type)
-    entity_lock(entity)
+    _owner_writable(entity_lock(entity))
     siblings = ContactPhone.objects.filter(
         tenant_id=entity.tenant_id, entity_type=entity_type, entity_id=entity.pk
     )
@@ -249,7 +267,7 @@ def contact_email_add(
     value = email_normalize(email)
     entity_type = entity_type_of(entity)
     etype = _email_type(entity.tenant_id, email_type)
-    entity_lock(entity)
+    _owner_writable(entity_lock(entity))
     siblings = ContactEmail.objects.filter(
         tenant_id=entity.tenant_id, entity_type=entity_type, entity_id=entity.pk
     )

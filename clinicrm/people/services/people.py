@@ -12,6 +12,7 @@ from clinicrm.core.errors import ApplicationError
 from clinicrm.core.models import Membership, Tenant, User
 from clinicrm.core.services import audit_log_record
 from clinicrm.people.documents import cpf_validate
+from clinicrm.people.extensions import patient_writable_check
 from clinicrm.people.models import Patient, Professional
 
 PATIENT_FIELDS = ("full_name", "social_name", "cpf", "birth_date", "notes")
@@ -93,6 +94,7 @@ def patient_update(
     unknown = set(data) - set(PATIENT_FIELDS)
     if unknown:
         raise ApplicationError("Campo desconhecido.", field=sorted(unknown)[0])
+    patient_writable_check(patient=patient)
     cleaned: dict[str, Any] = {}
     for key, value in data.items():
         if key == "full_name":
@@ -123,6 +125,16 @@ def patient_update(
     return patient
 
 
+# The audit action of archiving or reactivating each kind of record, written out so the audit
+# page's labels can be checked against every action the code writes (compliance/actions.py).
+_ARCHIVE_ACTIONS: dict[tuple[str, bool], str] = {
+    ("patient", True): "patient.archive",
+    ("patient", False): "patient.unarchive",
+    ("professional", True): "professional.archive",
+    ("professional", False): "professional.unarchive",
+}
+
+
 def _set_archived(
     obj: Patient | Professional, *, archived: bool, actor: Any, ip: str | None
 ) -> None:
@@ -131,9 +143,8 @@ def _set_archived(
     obj.is_active = not archived
     obj.archived_at = timezone.now() if archived else None
     obj.save(update_fields=["is_active", "archived_at", "updated_at"])
-    kind = obj._meta.model_name
     audit_log_record(
-        action=f"{kind}.{'archive' if archived else 'unarchive'}",
+        action=_ARCHIVE_ACTIONS[(obj._meta.model_name or "", archived)],
         user=actor,
         tenant=obj.tenant,
         obj=obj,
@@ -150,6 +161,7 @@ def patient_archive(*, patient: Patient, actor: Any, ip: str | None = None) -> P
 
 @transaction.atomic
 def patient_unarchive(*, patient: Patient, actor: Any, ip: str | None = None) -> Patient:
+    patient_writable_check(patient=patient)
     _set_archived(patient, archived=False, actor=actor, ip=ip)
     return patient
 

@@ -5,7 +5,6 @@ from clinicrm.core.errors import ApplicationError
 from clinicrm.people.documents import (
     CpfCnpjField,
     CpfField,
-    cnpj_check_digits,
     cpf_cnpj_format,
     cpf_cnpj_normalize,
     cpf_cnpj_validate,
@@ -53,8 +52,10 @@ def test_well_known_documents():
 @pytest.mark.parametrize("base", ["12ABC34501DE", "A1B2C3D4E5F6", "ZZZZZZZZ0001", "112223330001"])
 def test_alphanumeric_cnpj_matches_reference(base):
     full = reference_cnpj(base)
-    assert cnpj_check_digits(base) == full[12:]
     assert cpf_cnpj_validate(full) == full
+    wrong = full[:13] + str((int(full[13]) + 1) % 10)
+    with pytest.raises(ApplicationError):
+        cpf_cnpj_validate(wrong)
 
 
 @pytest.mark.parametrize(

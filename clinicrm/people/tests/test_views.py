@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from clinicrm.core.models import AuditLog, Role
+from clinicrm.core.models import AuditLog, Role, Tenant
 from clinicrm.people import services
 from clinicrm.people.models import (
     ContactEmail,
@@ -77,7 +77,10 @@ def test_create_patient_with_phone_and_email(owner_client, tenant):
     assert phone.number_e164 == "+5511988887777" and phone.is_primary
     assert ContactEmail.objects.get().email == "carla@exemplo.com"
     detail = owner_client.get(response.url).content.decode()
-    assert "+55 (11) 98888-7777" in detail and "Principal" in detail and "529.982.247-25" in detail
+    assert "529.982.247-25" in detail
+    # The contacts have their own tab of the record.
+    contacts = owner_client.get(response.url, {"aba": "contatos"}).content.decode()
+    assert "+55 (11) 98888-7777" in contacts and "Principal" in contacts
 
 
 @pytest.mark.parametrize(
@@ -241,6 +244,9 @@ def test_other_tenant_gets_404(other_owner_client, patient, owner):
 
 
 def test_roles(member_factory, patient):
+    # Roles only: least privilege (a professional sees the patients they attend) is off here;
+    # it has its own tests (compliance/tests/test_visibility.py, the isolation walker).
+    Tenant.objects.filter(pk=patient.tenant_id).update(professionals_own_patients_only=False)
     client = Client()
     client.force_login(member_factory(Role.PROFESSIONAL))
     assert client.get(reverse("people:patient_list")).status_code == 200

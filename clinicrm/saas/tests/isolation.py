@@ -21,4 +21,5 @@ EXEMPT: dict[str, str] = {
     "saas:package_update": REASON,
     "saas:package_toggle": REASON,
     "saas:package_delete": REASON,
+    "saas:audit_detail": REASON,
 }

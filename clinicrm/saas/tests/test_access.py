@@ -31,6 +31,7 @@ def objects(tenant) -> dict[str, Any]:
         "package_id": make_package(),
         "product_id": make_product(),
         "credit_id": make_addon_credit(tenant),
+        "audit_id": AuditLog.objects.create(action="patient.update", tenant=tenant),
     }
 
 

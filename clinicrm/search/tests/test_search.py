@@ -32,8 +32,9 @@ def test_unaccented_lowercase_query_finds_every_group(clinic, other_clinic, tena
     assert [m.title for m in messages] == ["Bia", "João Araújo Dias"]
     snippet = messages[0].snippet
     assert snippet is not None and "<mark>JOÃO</mark>" in snippet.html()
-    assert messages[0].url.endswith(f"#mensagem-{messages[0].id}")
-    assert clinic.bia_thread.thread_key in messages[0].url
+    assert messages[0].url.endswith(f"#msg-{messages[0].id}")
+    assert f"/conversas/{clinic.bia_thread.pk}/" in messages[0].url
+    assert clinic.bia_thread.thread_key not in messages[0].url
 
 
 @pytest.mark.parametrize("query", ["JOÃO ARAÚJO", "araujo dias", "Araujo", "JOAO araújo"])

@@ -6,16 +6,35 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
-  // Elements with data-autosubmit submit their form on change (tenant switcher, filters).
+  // Elements with data-autosubmit submit their form when a choice is made with the pointer (a
+  // pick in the select's list or the date picker). A change made from the keyboard (arrow keys on
+  // a closed select, typing a date) never submits by itself: Enter does, or the form's
+  // [data-autosubmit-confirm] button, which shows up then. So no arrow key changes data.
+  var keyed = null;
+  function autosubmitField(el) {
+    return el && el.matches && el.matches("[data-autosubmit]") && el.form ? el : null;
+  }
+  document.addEventListener("keydown", function (ev) {
+    var el = autosubmitField(ev.target);
+    if (!el) return;
+    if (ev.key === "Enter" && el.hasAttribute("data-autosubmit-pending")) {
+      ev.preventDefault();
+      el.form.requestSubmit();
+      return;
+    }
+    if (ev.key !== "Tab" && ev.key !== "Shift") keyed = el;
+  }, true);
+  document.addEventListener("keyup", function () { keyed = null; }, true);
   document.addEventListener("change", function (ev) {
-    var el = ev.target;
-    if (el && el.matches && el.matches("[data-autosubmit]") && el.form) el.form.requestSubmit();
+    var el = autosubmitField(ev.target);
+    if (!el) return;
+    if (keyed !== el) { el.form.requestSubmit(); return; }
+    el.setAttribute("data-autosubmit-pending", "");
+    el.form.querySelectorAll("[data-autosubmit-confirm]").forEach(function (b) { b.hidden = false; });
   });
 
-  // data-toggle="sidebar" opens the side menu on small screens.
+  // Dialogs open and close through data attributes (the side menu's toggle lives in a11y.js).
   document.addEventListener("click", function (ev) {
-    var btn = ev.target.closest && ev.target.closest("[data-toggle='sidebar']");
-    if (btn) document.body.classList.toggle("sidebar-open");
     var opener = ev.target.closest && ev.target.closest("[data-dialog-open]");
     if (opener) {
       var dlg = document.getElementById(opener.getAttribute("data-dialog-open"));
@@ -36,6 +55,14 @@
     if (document.documentElement.getAttribute("data-debug") === "1" && wanted) window.htmx.logAll();
     else window.htmx.logger = null;
   }
+
+  // Requests the page makes by itself (polls, "load", events from the realtime stream) are not
+  // the member's activity: the server's idle clock ignores them (core/accounts/middleware.py),
+  // so an open tab does not keep a session alive forever.
+  document.addEventListener("htmx:configRequest", function (ev) {
+    var trigger = ev.detail && ev.detail.triggeringEvent;
+    if (!trigger || !trigger.isTrusted) ev.detail.headers["X-Clinicrm-Background"] = "1";
+  });
 
   // Global loading bar for htmx requests.
   document.addEventListener("htmx:beforeRequest", function () { document.body.classList.add("is-loading"); });
@@ -113,4 +140,25 @@
   }, true);
 
   window.Clinicrm = { onReady: onReady };
+  // [data-copy-link="<input id>"] copies that input's value (links shown to copy, also inside
+  // fragments htmx swaps in, e.g. the intake invite panel of the conversation drawer).
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("[data-copy-link]");
+    if (!btn) return;
+    var input = document.getElementById(btn.getAttribute("data-copy-link"));
+    if (!input) return;
+    var done = function () {
+      var label = btn.getAttribute("data-label") || btn.textContent;
+      btn.setAttribute("data-label", label);
+      btn.textContent = "Copiado!";
+      window.setTimeout(function () { btn.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
+    } else {
+      input.select();
+      document.execCommand("copy");
+      done();
+    }
+  });
 })();

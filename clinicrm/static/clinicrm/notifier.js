@@ -3,7 +3,7 @@
 // missed). Events carry ids only: counts come from /notificacoes/contagem/ and the popup text is
 // a server fragment fetched by thread id, so no name or message text travels on the stream.
 // On the thread page of the same conversation the page itself shows (and reads) the message:
-// the notifier stays quiet there; inbox.js keeps refreshing the inbox/thread fragments.
+// the notifier stays quiet there; the page scripts keep refreshing their fragments.
 (function () {
   "use strict";
 
@@ -17,6 +17,7 @@
     var sseUrl = root.getAttribute("data-sse-url");
     var countsUrl = root.getAttribute("data-counts-url");
     var popupUrl = root.getAttribute("data-popup-url");
+    if (!sseUrl) return; // no inbox registered: the bell is static
     var bellCount = document.getElementById("notif-bell-count");
     var bell = document.getElementById("notif-bell");
     var audioCtx = null;
@@ -29,6 +30,12 @@
       el.textContent = n > 99 ? "99+" : String(n);
       el.hidden = n === 0;
       el.setAttribute("data-count", String(n));
+      // The bell's name carries the count (the badge itself is hidden from screen readers).
+      var summary = el.closest && el.closest("summary[data-bell-label]");
+      if (summary) {
+        var label = summary.getAttribute("data-bell-label");
+        summary.setAttribute("aria-label", n ? label + ": " + n + (n === 1 ? " não lida" : " não lidas") : label);
+      }
     }
 
     function applyCounts(c) {
@@ -127,7 +134,8 @@
         stack = document.createElement("div");
         stack.id = "notif-popups";
         stack.className = "notif-popups";
-        stack.setAttribute("aria-live", "polite");
+        // Not a live region itself: each popup's text is announced once through the page's
+        // polite live region (a11y.js), which exists from page load, so the first is not missed.
         document.body.appendChild(stack);
       }
       return stack;
@@ -162,12 +170,32 @@
           close.setAttribute("aria-label", "Fechar aviso");
           close.textContent = "×";
           close.addEventListener("click", function () { box.remove(); });
+          // Acting on the popup (opening the conversation) dismisses it; so does Esc inside it.
+          box.addEventListener("click", function (ev) {
+            if (ev.target.closest("a[href]")) box.remove();
+          });
+          box.addEventListener("keydown", function (ev) {
+            if (ev.key === "Escape") { ev.preventDefault(); box.remove(); }
+          });
           box.appendChild(close);
           stack.appendChild(box);
           while (stack.children.length > MAX_POPUPS) stack.firstElementChild.remove();
           paintMute();
-          window.setTimeout(function () { box.remove(); }, POPUP_MS);
+          // A popup under the pointer or holding the focus stays until it is left.
+          var expire = function () {
+            if (box.matches(":hover") || box.contains(document.activeElement)) {
+              window.setTimeout(expire, 1500);
+            } else {
+              box.remove();
+            }
+          };
+          window.setTimeout(expire, POPUP_MS);
           var title = box.querySelector(".notif-popup-title");
+          var spoken = title ? title.cloneNode(true) : null;
+          if (spoken) spoken.querySelectorAll("[aria-hidden='true']").forEach(function (n) { n.remove(); });
+          document.dispatchEvent(new CustomEvent("clinicrm:announce", {
+            detail: { text: spoken ? spoken.textContent : "Nova mensagem" },
+          }));
           var link = box.querySelector("a[href]");
           browserNotify(title ? title.textContent.trim() : "Nova mensagem", link ? link.href : "/");
         })
@@ -176,8 +204,9 @@
 
     // --- events -------------------------------------------------------------------------------
     function openThreadId() {
-      var el = document.querySelector("[data-sse-url][data-thread-id]");
-      return el ? el.getAttribute("data-thread-id") : null;
+      // The conversation shown on the page or in the drawer (a closed drawer is hidden).
+      var el = document.querySelector("[data-conversation][data-thread-id]");
+      return el && !el.closest("[hidden]") ? el.getAttribute("data-thread-id") : null;
     }
 
     function onMessage(ev) {
@@ -208,11 +237,14 @@
         setTimeout(connect, retryMs);
         retryMs = Math.min(retryMs * 2, 60000);
       });
+      // A first stream opens with "ready" at the newest event id: remember it, so a reconnect
+      // of ours before any event arrived still resumes from there.
+      source.addEventListener("ready", function (ev) { if (ev.lastEventId) lastEventId = ev.lastEventId; });
       source.addEventListener("message", onMessage);
       source.addEventListener("thread", refreshCounts);
-      // One stream per page: page scripts (messaging/inbox.js) listen to these DOM events
+      // One stream per page: page scripts (crm/inbox.js, messaging/conversation.js) listen to these DOM events
       // instead of opening a second EventSource on the same host.
-      ["message", "status", "media", "thread", "channel", "credits"].forEach(function (kind) {
+      ["message", "status", "media", "thread", "channel", "credits", "crm"].forEach(function (kind) {
         source.addEventListener(kind, function (ev) {
           if (ev.lastEventId) lastEventId = ev.lastEventId;
           var data;

@@ -1,7 +1,8 @@
 """`manage.py scheduler`: enqueue periodic jobs, once per slot, however many schedulers run.
 
 A lost database (restart, "too many clients") is retried with backoff, never fatal; a heartbeat
-row (`core.heartbeats`) tells `/readyz` and operators that a scheduler is alive.
+row (`core.heartbeats`) tells `/readyz` and operators that a scheduler is alive. Jobs span every
+clinic: the scheduler runs with row-level security bypassed, and the tasks it enqueues inherit it.
 """
 
 import datetime as dt
@@ -18,6 +19,7 @@ from django.utils.crypto import get_random_string
 from clinicrm.core.dbutil import DATABASE_UNAVAILABLE, backoff_delay, connections_discard
 from clinicrm.core.heartbeats import HeartbeatThread
 from clinicrm.core.models import ProcessKind
+from clinicrm.core.rls import rls_bypass
 from clinicrm.core.scheduler import Job, jobs_all, scheduler_tick
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with rls_bypass():
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
         jobs = self._jobs(options["only"])
         at = dt.datetime.fromisoformat(options["at"]) if options["at"] else None
         if at is not None and at.tzinfo is None:

@@ -119,17 +119,6 @@ def test_invalid_typed_number_is_a_field_error(owner_client, tenant, evolution):
     assert 'class="field-error"' in response.content.decode()
 
 
-def test_refused_in_production(owner_client, tenant, evolution, settings, fake_evolution):
-    settings.PRODUCTION = True
-    assert _home(owner_client).status_code == 404
-    assert owner_client.get(reverse("devtools:simulator_conversation")).status_code == 404
-    assert _send(owner_client, tenant, texto="oi").status_code == 404
-    assert owner_client.post(reverse("devtools:simulator_read")).status_code == 404
-    assert not fake_evolution.state.messages
-    html = owner_client.get(reverse("core:notification_list")).content.decode()
-    assert 'href="/simulador/"' not in html
-
-
 def test_login_required_and_only_own_clinics(client, tenant, other_tenant, owner_client):
     response = client.get(reverse("devtools:simulator"))
     assert response.status_code == 302 and "/entrar/" in response["Location"]

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.db import close_old_connections, connection
 from django.utils.module_loading import import_string
@@ -95,3 +96,22 @@ def run_ready_tasks() -> int:
 def in_thread_db_cleanup() -> None:
     close_old_connections()
     connection.close()
+
+
+def asaas_says(
+    server: Any,
+    *,
+    status: str,
+    value: float = 100.0,
+    payment_id: str = FIXTURE_PAYMENT_ID,
+    deleted: bool = False,
+) -> None:
+    """What the fake Asaas answers when the payment is read back (GET /v3/payments/<id>)."""
+    with server.state.lock:
+        server.state.payments[payment_id] = {
+            "object": "payment",
+            "id": payment_id,
+            "status": status,
+            "value": value,
+            "deleted": deleted,
+        }

@@ -9,8 +9,11 @@ from django_tasks_db.models import DBTaskResult
 from clinicrm.core.models import AuditLog, Membership, Notification, Role
 from clinicrm.credits.models import CreditBalance, CreditTransaction
 from clinicrm.credits.services import credits_add, credits_deduct
+from clinicrm.devtools.fake_asaas.server import FakeAsaasServer
+from clinicrm.devtools.fake_asaas.testing import API_KEY
 from clinicrm.integrations.asaas.tests.helpers import (
     TOKEN,
+    asaas_says,
     fixture_bytes,
     in_thread_db_cleanup,
     make_purchase,
@@ -26,6 +29,20 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _token(settings):
     settings.ASAAS_WEBHOOK_TOKEN = TOKEN
+
+
+@pytest.fixture(autouse=True)
+def asaas_api(settings):
+    """The fake Asaas over real HTTP: a "received" webhook is read back before crediting, and
+    by default Asaas confirms the fixtures' payment (RECEIVED, R$ 100)."""
+    server = FakeAsaasServer(api_keys={API_KEY}).start()
+    settings.ASAAS_BASE_URL = server.base_url
+    settings.ASAAS_API_KEY = API_KEY
+    asaas_says(server, status="RECEIVED")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _balance(tenant) -> int:
@@ -93,7 +110,7 @@ def test_delivery_is_stored_byte_exact_without_secret_headers_and_enqueued(clien
     assert all("token" not in name for name in event.headers)
     task = DBTaskResult.objects.get()
     assert task.queue_name == "webhooks"
-    assert task.args_kwargs["kwargs"] == {"event_id": event.pk}
+    assert task.args_kwargs["kwargs"] == {"provider": "asaas", "channel_key": "asaas"}
     # The real worker runs it.
     assert run_ready_tasks() == 1
     event.refresh_from_db()
@@ -424,3 +441,56 @@ def test_members_are_not_flagged_only_staff(client, tenant, member_factory, staf
     flagged = Notification.objects.filter(kind="credits.refund_review")
     assert list(flagged.values_list("user_id", flat=True)) == [staff_user.pk]
     assert Membership.objects.filter(tenant=tenant).count() == 1
+
+
+# --- the read-back: Asaas's own word before crediting -------------------------------------
+
+
+@pytest.mark.parametrize("event", ["PAYMENT_RECEIVED", "PAYMENT_CONFIRMED"])
+@pytest.mark.parametrize(
+    ("says", "reason"),
+    [
+        ({"status": "PENDING"}, "asaas says the payment is PENDING"),
+        ({"status": "OVERDUE"}, "asaas says the payment is OVERDUE"),
+        ({"status": "RECEIVED", "deleted": True}, "asaas does not know the payment"),
+        ({"status": "RECEIVED", "value": 1.0}, "asaas payment value differs from purchase amount"),
+    ],
+)
+def test_forged_received_credits_nothing(client, tenant, asaas_api, event, says, reason):
+    """A delivery with the right token saying "received" for a payment Asaas itself says is
+    pending (a leaked webhook token) mints nothing."""
+    purchase = make_purchase(tenant=tenant)
+    asaas_says(asaas_api, **says)
+    assert post_webhook(client, fixture_bytes(event)).status_code == 200
+    assert process_pending() == ["ignored"]
+    event_row = InboundEvent.objects.get()
+    assert event_row.last_error == reason
+    purchase.refresh_from_db()
+    assert purchase.status == "pending"
+    assert _balance(tenant) == 0
+    assert CreditTransaction.objects.count() == 0
+
+
+def test_unknown_to_asaas_credits_nothing(client, tenant, asaas_api):
+    make_purchase(tenant=tenant)
+    with asaas_api.state.lock:
+        asaas_api.state.payments.clear()
+    post_webhook(client, fixture_bytes("PAYMENT_RECEIVED"))
+    assert process_pending() == ["ignored"]
+    assert _balance(tenant) == 0
+
+
+def test_asaas_unreachable_credits_nothing_until_it_confirms(client, tenant, asaas_api):
+    from clinicrm.integrations.services import inbound_event_process
+
+    purchase = make_purchase(tenant=tenant)
+    asaas_api.state.fail_next = [503, 503, 503, 503]
+    post_webhook(client, fixture_bytes("PAYMENT_RECEIVED"))
+    event = InboundEvent.objects.get()
+    assert inbound_event_process(event_id=event.pk) == "pending"  # retried later
+    assert _balance(tenant) == 0
+    asaas_api.state.fail_next = []
+    assert inbound_event_process(event_id=event.pk) == "processed"
+    purchase.refresh_from_db()
+    assert purchase.status == "paid"
+    assert _balance(tenant) == 500

@@ -1,8 +1,6 @@
 """EvolutionAdapter against the fake over real HTTP: sends through messaging's outbox, media
 downloads into private storage, and a full loop fake -> webhook (live server) -> worker."""
 
-import time
-
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -18,19 +16,14 @@ from clinicrm.integrations.evolution.tests.helpers import (
 )
 from clinicrm.messaging.models import MediaStatus, Message, Thread
 from clinicrm.messaging.providers import Recipient, SendOutcome, provider_for
+from tests.storage_backends import private_storage_use
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path, "base_url": "/media-signed/"},
-        },
-    }
+    private_storage_use(settings, tmp_path)
     return tmp_path
 
 
@@ -165,5 +158,4 @@ def test_full_loop_fake_webhooks_to_live_server(live_server, fake_evolution, ten
     assert [m.body for m in messages] == ["Primeira", "Segunda"]
     assert messages[0].provider_message_id == first["key"]["id"]
     assert Thread.objects.filter(tenant=tenant).count() == 1
-    time.sleep(0)  # keep the loop explicit: nothing left pending
     assert process_pending() == []

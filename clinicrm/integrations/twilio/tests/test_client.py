@@ -61,7 +61,7 @@ def test_api_key_auth_and_account_verify(fake_twilio: FakeTwilioServer) -> None:
 def test_window_closed_is_async_63016(fake_twilio: FakeTwilioServer) -> None:
     fake_twilio.state.config["step_delay"] = 0.01
     info = client().message_create(from_=SENDER, to=PATIENT, body="fora da janela")
-    assert info.status == "queued"  # accepted now, fails later (twilio.md §4.2)
+    assert info.status == "queued"  # accepted now, fails later (docs/providers/twilio.md §4.2)
     assert fake_twilio.flush(5)
     fetched = client().message_fetch(sid=info.sid)
     assert fetched.status == "undelivered"

@@ -6,12 +6,13 @@ import time
 import pytest
 from django.core.files.storage import default_storage
 
+from clinicrm.core.models import Notification
 from clinicrm.credits.services import credits_add, credits_balance_get
 from clinicrm.devtools.fake_twilio.server import FakeTwilioServer
 from clinicrm.devtools.fake_twilio.testing import ACCOUNT_SID, AUTH_TOKEN, SENDER
 from clinicrm.integrations.models import InboundEvent
 from clinicrm.integrations.twilio.tests.helpers import make_twilio_channel, process_pending
-from clinicrm.messaging.models import MediaStatus, Message, MessageStatus
+from clinicrm.messaging.models import ChannelStatus, MediaStatus, Message, MessageStatus
 from clinicrm.messaging.services import message_send, message_send_perform
 from clinicrm.messaging.services.media import message_media_fetch
 
@@ -135,3 +136,30 @@ def test_sync_error_fails_and_refunds(wired, fake_twilio, owner) -> None:
     assert msg.status == MessageStatus.FAILED
     assert msg.error_message == "Este contato pediu para não receber mensagens."
     assert credits_balance_get(tenant=tenant).balance == 2
+
+
+def test_refused_credentials_mark_the_channel_and_tell_the_clinic_once(
+    wired, fake_twilio, owner
+) -> None:
+    """A revoked auth token: the send fails and is refunded, the channel turns "Credenciais
+    inválidas" (reminders stop at the pre-flight) and the staff get one notification."""
+    tenant = wired.tenant
+    credits_add(tenant=tenant, amount=2, kind="adjustment", note="teste")
+    fake_twilio.send_inbound(**{"from": PATIENT, "to": SENDER}, body="oi")
+    process_pending()
+    wired.set_secrets({"auth_token": "revoked-token"})
+    wired.save()
+
+    for text in ("Olá", "Olá de novo"):
+        msg = message_send(tenant=tenant, actor=owner, thread_key=PATIENT, text=text)
+        assert message_send_perform(message_id=msg.pk) == "failed"
+        msg.refresh_from_db()
+        assert msg.status == MessageStatus.FAILED and msg.error_code == "20003"
+
+    wired.refresh_from_db()
+    assert wired.status == ChannelStatus.INVALID
+    assert credits_balance_get(tenant=tenant).balance == 2  # both refunded
+    notices = Notification.objects.filter(tenant=tenant, kind="channel.disconnected")
+    assert [(n.user_id, n.title) for n in notices] == [
+        (owner.pk, "Credenciais do WhatsApp recusadas")
+    ]

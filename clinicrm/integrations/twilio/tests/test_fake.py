@@ -1,4 +1,5 @@
-"""The fake Twilio's own contract points (twilio.md §9) that the client tests do not cover."""
+"""The fake Twilio's own contract points (docs/providers/twilio.md §9) that the client tests do not
+cover."""
 
 import httpx
 import pytest

@@ -1,4 +1,5 @@
-"""X-Twilio-Signature: twilio.md §3.3 test vectors and agreement with the SDK's RequestValidator."""
+"""X-Twilio-Signature: docs/providers/twilio.md §3.3 test vectors and agreement with the SDK's
+RequestValidator."""
 
 import pytest
 from django.http import QueryDict

@@ -121,7 +121,7 @@ def test_failure_callback_marks_failed_and_refunds_once(
 ):
     tenant = channel.tenant
     credits_add(tenant=tenant, amount=3, kind="adjustment", note="teste")
-    msg = make_outbound(channel, sid, status="sent", status_rank=10)
+    msg = make_outbound(channel, sid, status="sent")
     credits_deduct(tenant=tenant, amount=1, message_id=msg.pk)
     Message.objects.filter(pk=msg.pk).update(credit_charged=True)
     assert credits_balance_get(tenant=tenant).balance == 2

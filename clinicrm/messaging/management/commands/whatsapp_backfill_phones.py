@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinicrm.core.models import Tenant
+from clinicrm.core.rls import rls_bypass
 from clinicrm.messaging.backfill import whatsapp_phones_backfill
 
 
@@ -20,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="só conta; nada é gravado")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # An operator's tool over every clinic (or one named): row-level security bypassed.
+        with rls_bypass():
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
         tenant = None
         if options["tenant"]:
             value = str(options["tenant"])

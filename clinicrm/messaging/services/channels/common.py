@@ -1,7 +1,5 @@
 """Reads and helpers shared by the channel services."""
 
-from django.conf import settings
-
 from clinicrm.core.models import Tenant
 from clinicrm.messaging.models import Channel, Provider
 
@@ -13,17 +11,6 @@ def channel_get(*, tenant: Tenant, provider: str) -> Channel | None:
         .order_by("-is_active", "-id")
         .first()
     )
-
-
-def evolution_webhook_url(channel: Channel) -> str:
-    return (
-        f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}/webhooks/evolution/{channel.webhook_token}/"
-    )
-
-
-def twilio_webhook_urls(channel: Channel) -> dict[str, str]:
-    base = f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}/webhooks/twilio/{channel.webhook_token}"
-    return {"inbound": f"{base}/inbound/", "status": f"{base}/status/"}
 
 
 def channel_is_configured(channel: Channel) -> bool:
