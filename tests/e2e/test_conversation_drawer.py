@@ -112,7 +112,7 @@ def test_drawer_opens_at_newest_follows_sends_and_organises(
     page.set_viewport_size(WIDE)
     login(page, asgi_url, email)
     page.goto(f"{asgi_url}/conversas/{thread.pk}/")
-    expect(page.locator("[data-notifier-ready]")).to_have_count(1)
+    expect(page.locator("[data-notifier-live]")).to_have_count(1)
 
     # Opens at the newest message; only the newest page is loaded.
     _in_view(page, newest)

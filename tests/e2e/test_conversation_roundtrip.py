@@ -97,7 +97,7 @@ def test_open_conversation_follows_the_patient_live_until_read_ticks(
     login(clinic, asgi_url, email)
     clinic.goto(f"{asgi_url}/conversas/{thread.pk}/")
     expect(clinic.locator("#timeline")).to_contain_text("Bom dia, tudo bem?")
-    expect(clinic.locator("[data-notifier-ready]")).to_have_count(1)
+    expect(clinic.locator("[data-notifier-live]")).to_have_count(1)
     # One stream per page: the page scripts listen to the notifier's, it does not open a second one.
     assert clinic.evaluate("window.__streams") == 1
     # Evolution: free text always, no template picker, no window countdown.

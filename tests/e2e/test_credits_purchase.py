@@ -77,7 +77,7 @@ def test_owner_buys_credits_closes_the_dialog_pays_and_the_page_follows(
     login(page, asgi_url, user.email)
     page.get_by_role("link", name="Créditos WhatsApp").click()
     page.wait_for_url(re.compile(r".*/configuracoes/creditos-whatsapp$"))
-    expect(page.locator("[data-notifier-ready]")).to_be_attached()
+    expect(page.locator("[data-notifier-live]")).to_be_attached()
     expect(page.get_by_test_id("balance")).to_have_text("0")
     page.evaluate("window.__noReload = 1")
 
@@ -145,7 +145,7 @@ def test_open_dialog_turns_paid_by_itself(
     page = context.new_page()
     login(page, asgi_url, user.email)
     page.goto(f"{asgi_url}/configuracoes/creditos-whatsapp")
-    expect(page.locator("[data-notifier-ready]")).to_be_attached()
+    expect(page.locator("[data-notifier-live]")).to_be_attached()
     page.get_by_role("link", name="Comprar").click()
     dialog = page.locator("#purchase-dialog")
     expect(dialog.get_by_label("CPF ou CNPJ da clínica")).to_have_value("249.715.637-92")

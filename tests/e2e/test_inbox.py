@@ -81,7 +81,7 @@ def test_inbox_filters_search_and_live_update(
     expect(rows.first).to_contain_text("Mariana Lopes")
     expect(rows.first.get_by_test_id("assignee-chip")).to_have_text("Eu")
     expect(rows.nth(1)).to_contain_text("Você: Obrigado!")
-    expect(page.locator("[data-notifier-ready]")).to_have_count(1)
+    expect(page.locator("[data-notifier-live]")).to_have_count(1)
     page.screenshot(path=str(screenshot_dir / "inbox_1366.png"), full_page=True)
 
     page.get_by_role("radio", name="Minhas").check()
@@ -165,7 +165,7 @@ def test_kanban_drag_and_keyboard_move(page: Page, asgi_url: str, screenshot_dir
     board = page.get_by_test_id("kanban-board")
     card = board.locator(f".kcard[data-thread='{moved.pk}']")
     expect(card).to_have_attribute("data-column", Stage.OPEN)
-    expect(page.locator("[data-notifier-ready]")).to_have_count(1)
+    expect(page.locator("[data-notifier-live]")).to_have_count(1)
     page.screenshot(path=str(screenshot_dir / "kanban_1366.png"), full_page=True)
 
     card.drag_to(board.locator(f".kcolumn[data-column='{Stage.IN_PROGRESS}']"))
@@ -221,7 +221,7 @@ def test_kanban_by_tag_at_phone_width_moves_cards_by_drag_and_keyboard(
     assert keys[-1] == "sem-etiqueta" and f"etiqueta-{convenio.pk}" in keys
     expect(board.locator(f"[data-drop='etiqueta-{convenio.pk}'] .kcard")).to_have_count(1)
     expect(board.locator("[data-drop='sem-etiqueta'] .kcard")).to_have_count(3)
-    expect(page.locator("[data-notifier-ready]")).to_have_count(1)
+    expect(page.locator("[data-notifier-live]")).to_have_count(1)
     _no_sideways_scroll(page)
     page.screenshot(path=str(screenshot_dir / "kanban_tags_390.png"), full_page=True)
 

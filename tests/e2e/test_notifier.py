@@ -73,7 +73,7 @@ def test_inbound_message_lights_the_notifier_and_simulator_round_trip(
 
     clinic = context.new_page()
     login(clinic, asgi_url, owner.email)
-    expect(clinic.locator("[data-notifier-ready]")).to_have_count(1)
+    expect(clinic.locator("[data-notifier-live]")).to_have_count(1)
     expect(clinic.get_by_test_id("bell-count")).to_have_text("1")
     expect(clinic.locator("#menu-badge-inbox")).to_be_hidden()
     # Mute is remembered across pages (localStorage).

@@ -66,7 +66,7 @@ def test_a_failed_send_is_retried_from_the_conversation(
     page.set_viewport_size(PHONE)
     login(page, asgi_url, owner.email)
     page.goto(f"{asgi_url}/conversas/{thread.pk}/")
-    expect(page.locator("[data-notifier-ready]")).to_have_count(1)
+    expect(page.locator("[data-notifier-live]")).to_have_count(1)
     text = page.locator("#send-text")
     bubbles = page.locator("#timeline .bubble-out")
 

@@ -239,7 +239,11 @@
       });
       // A first stream opens with "ready" at the newest event id: remember it, so a reconnect
       // of ours before any event arrived still resumes from there.
-      source.addEventListener("ready", function (ev) { if (ev.lastEventId) lastEventId = ev.lastEventId; });
+      // From here on every committed event reaches this page (tests wait for the attribute).
+      source.addEventListener("ready", function (ev) {
+        if (ev.lastEventId) lastEventId = ev.lastEventId;
+        root.setAttribute("data-notifier-live", "1");
+      });
       source.addEventListener("message", onMessage);
       source.addEventListener("thread", refreshCounts);
       // One stream per page: page scripts (crm/inbox.js, messaging/conversation.js) listen to these DOM events
