@@ -27,6 +27,8 @@ reaper does for a killed worker's task.
 """
 
 import logging
+import signal
+import sys
 import time
 from types import FrameType
 from typing import Any
@@ -58,9 +60,21 @@ class ResilientWorker(Worker):
         self._forced_stop = False
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
-        if not self.running and self.running_task:
-            self._forced_stop = True  # the package now raises SystemExit inside the task
-        super().shutdown(signum, frame)
+        # The package's handler, with `running` cleared before the log line: a second signal
+        # handled while the first handler is still logging must force the stop, not be taken
+        # for a first one (and whoever waits for the line may then signal again at once).
+        name = signal.strsignal(signum)
+        if self.running:
+            self.running = False
+            logger.warning("Received %s - shutting down gracefully (a second signal forces)", name)
+            if not self.running_task:
+                sys.exit(0)  # idle, perhaps asleep in a wait: nothing to finish
+            return
+        if self.running_task:
+            self._forced_stop = True  # SystemExit is raised inside the task below
+        logger.warning("Received %s - terminating current task.", name)
+        self.reset_signals()
+        sys.exit(1)
 
     def run(self) -> None:
         logger.info("worker %s starting (queues %s)", self.worker_id, ",".join(self.queue_names))

@@ -12,12 +12,14 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from clinicrm.core import worker as worker_module
 from clinicrm.core.heartbeats import heartbeat_beat
 from clinicrm.core.models import ProcessHeartbeat, ProcessKind, ScheduledRun
 from clinicrm.core.scheduler import jobs_all, slot_start
 from clinicrm.core.tasks_utils import INTERRUPTED, WORKER_LOST_EXCEPTION, tasks_reap_stuck
 from clinicrm.core.tests._tasks import block_task, touch_task, two_writes_task
 from clinicrm.core.tests.processes import manage_process, terminate_other_backends, wait_for
+from clinicrm.core.worker import ResilientWorker
 
 ON_POSTGRES = connection.vendor == "postgresql"
 # Children beat fast and go stale fast so the tests wait seconds, not a minute.
@@ -98,6 +100,51 @@ def test_a_killed_worker_is_noticed_by_its_heartbeat(tmp_path: Path):
     copy = DBTaskResult.objects.get(status=TaskResultStatus.READY)
     assert copy.task_path == block_task.module_path
     assert copy.worker_ids == row.worker_ids  # the lost attempt counts
+
+
+def _busy_worker() -> ResilientWorker:
+    worker = ResilientWorker(
+        queue_names=["*"],
+        interval=1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="w-test",
+        excluded_queue_names=[],
+    )
+    worker.running_task = True
+    worker.reset_signals = lambda: None  # type: ignore[method-assign]  # keep pytest's handlers
+    return worker
+
+
+def test_a_second_signal_while_the_first_is_being_logged_forces_the_stop(monkeypatch):
+    """Signals nest: the second handler can run while the first one is still writing its log
+    line. It must force the stop, not count as a first signal (the worker would then finish
+    the task, however long it takes)."""
+    worker = _busy_worker()
+    forced: list[SystemExit] = []
+
+    def log_and_get_signalled_again(*args: object) -> None:
+        monkeypatch.setattr(worker_module.logger, "warning", lambda *a: None)
+        try:
+            worker.shutdown(signal.SIGTERM, None)
+        except SystemExit as exc:
+            forced.append(exc)
+
+    monkeypatch.setattr(worker_module.logger, "warning", log_and_get_signalled_again)
+    worker.shutdown(signal.SIGTERM, None)
+    assert [exc.code for exc in forced] == [1]
+    assert worker._forced_stop and not worker.running
+
+
+def test_one_signal_lets_the_task_finish_and_a_second_forces():
+    worker = _busy_worker()
+    worker.shutdown(signal.SIGTERM, None)
+    assert not worker.running and not worker._forced_stop
+    with pytest.raises(SystemExit) as stop:
+        worker.shutdown(signal.SIGTERM, None)
+    assert stop.value.code == 1 and worker._forced_stop
 
 
 @pytest.mark.concurrency
