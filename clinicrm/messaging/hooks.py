@@ -71,6 +71,7 @@ class SendCheck(Protocol):
         actor: "User | None",
         automation: str,
         confirmed: bool,
+        ip: str | None,
     ) -> None: ...
 
 
@@ -157,8 +158,15 @@ def _hooks_run(
 
 
 def send_checks_run(
-    *, tenant: "Tenant", thread_key: str, actor: "User | None", automation: str, confirmed: bool
+    *,
+    tenant: "Tenant",
+    thread_key: str,
+    actor: "User | None",
+    automation: str,
+    confirmed: bool,
+    ip: str | None = None,
 ) -> None:
+    """`ip`: the client address of the person sending, for the audit of what they confirm."""
     for check in tuple(SEND_CHECKS):
         check(
             tenant=tenant,
@@ -166,6 +174,7 @@ def send_checks_run(
             actor=actor,
             automation=automation,
             confirmed=confirmed,
+            ip=ip,
         )
 
 

@@ -177,6 +177,7 @@ def _send_template(request: HttpRequest, thread: Thread) -> HttpResponse:
             content_sid=sid,
             values=ordered,
             confirmed=request.POST.get("confirmed") == "1",
+            ip=client_ip(request),
         )
     except ApplicationError as exc:
         context = _send_box_context(request, thread, template_sid=sid, template_values=values)
@@ -221,6 +222,7 @@ def thread_send(request: HttpRequest, thread_id: int) -> HttpResponse:
                 caption=text,
                 voice=voice,
                 confirmed=confirmed,
+                ip=client_ip(request),
             )
         else:
             message_send(
@@ -229,6 +231,7 @@ def thread_send(request: HttpRequest, thread_id: int) -> HttpResponse:
                 thread_key=thread.thread_key,
                 text=text,
                 confirmed=confirmed,
+                ip=client_ip(request),
             )
     except ApplicationError as exc:
         context.update({"error": exc.message, "error_field": exc.field, "text": text})

@@ -58,6 +58,7 @@ def thread_send(request: HttpRequest, thread_id: int, payload: SendIn) -> Status
         thread_key=thread.thread_key,
         text=payload.text,
         confirmed=payload.confirmed,
+        ip=ip_of(request),
     )
     return Status(
         201,

@@ -180,7 +180,13 @@ def optout_manual_close(*, row: OptOut, actor: User, reason: str, ip: str | None
 
 # --- registered into messaging (apps.py) ---------------------------------------------------------
 def optout_send_check(
-    *, tenant: Tenant, thread_key: str, actor: User | None, automation: str, confirmed: bool
+    *,
+    tenant: Tenant,
+    thread_key: str,
+    actor: User | None,
+    automation: str,
+    confirmed: bool,
+    ip: str | None = None,
 ) -> None:
     """Before any message is created: an automated one never goes to an opted-out number (the
     acknowledgement excepted); a person must confirm, and the confirmation is audited."""
@@ -202,6 +208,7 @@ def optout_send_check(
         user=actor,
         tenant=tenant,
         obj=row,
+        ip=ip,
         details={"optout_source": row.source},
     )
 

@@ -93,11 +93,16 @@ def test_staff_writing_to_an_opted_out_number_confirms_and_is_audited(tenant, ow
     assert not AuditLog.objects.filter(action="optout.manual_send_confirmed").exists()
 
     sent = message_send(
-        tenant=tenant, actor=owner, thread_key=number, text="Posso ligar?", confirmed=True
+        tenant=tenant,
+        actor=owner,
+        thread_key=number,
+        text="Posso ligar?",
+        confirmed=True,
+        ip="203.0.113.9",
     )
     assert sent.sent_by == owner
     audit = AuditLog.objects.get(action="optout.manual_send_confirmed")
-    assert (audit.user, audit.object_type) == (owner, "optout")
+    assert (audit.user, audit.object_type, audit.ip_address) == (owner, "optout", "203.0.113.9")
 
 
 def test_voltar_opts_back_in_and_is_acknowledged(tenant, adapters):
@@ -205,4 +210,5 @@ def test_the_send_box_asks_to_confirm_a_message_to_an_opted_out_number(tenant, o
         url, {"text": "Bom dia, podemos conversar?", "confirmed": "1"}, HTTP_HX_REQUEST="true"
     )
     assert resp.status_code == 200
-    assert AuditLog.objects.filter(action="optout.manual_send_confirmed", user=owner).count() == 1
+    confirmed = AuditLog.objects.get(action="optout.manual_send_confirmed", user=owner)
+    assert confirmed.ip_address == "127.0.0.1"  # the request's address

@@ -114,6 +114,7 @@ def message_send(
     quoted_provider_id: str | None = None,
     automation: str = "",
     confirmed: bool = False,
+    ip: str | None = None,
 ) -> Message:
     """Queue one outbound message through the tenant's active channel (see module docstring).
 
@@ -121,7 +122,7 @@ def message_send(
     the message body. Raises ApplicationError (pt-BR) for every refusal; nothing is created then.
     `automation` names the automated purpose of a message no person typed (kept in `extra`, so
     the send guards can stop it later); `confirmed` says the person confirmed a warning a send
-    check raised (`hooks.SendNeedsConfirmation`).
+    check raised (`hooks.SendNeedsConfirmation`); `ip` is the sender's address for its audit.
     """
     given = [x for x in (text, media, template) if x is not None]
     if len(given) != 1:
@@ -158,7 +159,12 @@ def message_send(
     if template is not None and not channel.is_twilio:
         raise ApplicationError(error_friendly(ErrorCode.TEMPLATE_UNSUPPORTED), field="template")
     send_checks_run(
-        tenant=tenant, thread_key=key, actor=actor, automation=automation, confirmed=confirmed
+        tenant=tenant,
+        thread_key=key,
+        actor=actor,
+        automation=automation,
+        confirmed=confirmed,
+        ip=ip,
     )
     if automation:
         extra["automation"] = automation

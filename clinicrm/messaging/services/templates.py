@@ -135,11 +135,17 @@ def message_send_template(
     content_sid: str,
     values: Sequence[str],
     confirmed: bool = False,
+    ip: str | None = None,
 ) -> Message:
     """Send an approved template (allowed any time, inside or outside the 24-hour window)."""
     template = template_ref_build(
         channel=channel_active_get(tenant=tenant), content_sid=content_sid, values=values
     )
     return message_send(
-        tenant=tenant, actor=actor, thread_key=thread_key, template=template, confirmed=confirmed
+        tenant=tenant,
+        actor=actor,
+        thread_key=thread_key,
+        template=template,
+        confirmed=confirmed,
+        ip=ip,
     )

@@ -211,6 +211,7 @@ def message_send_upload(
     caption: str = "",
     voice: bool = False,
     confirmed: bool = False,
+    ip: str | None = None,
 ) -> Message:
     """Validate, store and queue one file (image/audio/voice/video/document) with its caption.
 
@@ -234,7 +235,12 @@ def message_send_upload(
     )
     try:
         return message_send(
-            tenant=tenant, actor=actor, thread_key=thread_key, media=media, confirmed=confirmed
+            tenant=tenant,
+            actor=actor,
+            thread_key=thread_key,
+            media=media,
+            confirmed=confirmed,
+            ip=ip,
         )
     except Exception:
         # The send was refused and rolled back: the file must not outlive it.

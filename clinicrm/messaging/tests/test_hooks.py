@@ -111,7 +111,7 @@ def test_a_send_check_refuses_before_anything_is_created(tenant, owner, isolated
     make_channel(tenant)
     calls = []
 
-    def check(*, tenant, thread_key, actor, automation, confirmed):
+    def check(*, tenant, thread_key, actor, automation, confirmed, ip):
         calls.append((thread_key, actor, automation, confirmed))
         if not confirmed:
             raise hooks.SendNeedsConfirmation("Confirme o envio.")
