@@ -78,6 +78,19 @@ def _in_view(page: Page, message: Message) -> None:
     expect(page.locator(f"#msg-{message.pk}")).to_be_in_viewport()
 
 
+def _scroll_to_top(page: Page) -> None:
+    """Scroll the timeline to its top as a reader would, and again if it went back down: the
+    scroll event fires at the next frame, and a late layout change before it (a live message's
+    follow-up, a player taking its height) may have put the timeline back at the bottom."""
+    timeline = page.locator("#timeline")
+    for _ in range(20):
+        timeline.evaluate("el => { el.scrollTop = 0; }")
+        page.wait_for_timeout(300)
+        if timeline.evaluate("el => el.scrollTop < el.clientHeight"):
+            return
+    raise AssertionError("the timeline kept going back to the bottom")
+
+
 def _organise(page: Page, thread: Thread, email: str) -> None:
     """ "Assumir", a tag and a note from the drawer's panels, at whatever width the page has."""
     # "Assumir": the chip says "Eu".
@@ -130,11 +143,11 @@ def test_drawer_opens_at_newest_follows_sends_and_organises(
     expect(page.locator(f"#msg-{first.pk} > .sr-only")).to_have_text("Paciente:")
 
     # Scrolled up, the older page loads in place; a new message shows the pill instead.
-    page.locator("#timeline").evaluate("el => { el.scrollTop = 0; }")
+    _scroll_to_top(page)
     expect(page.locator(f"#msg-{oldest.pk}")).to_have_count(1)
     page.wait_for_timeout(300)  # an older page is history: nothing new is announced
     expect(live).to_have_text(f"Nova mensagem de {name}: Posso levar meu filho junto?")
-    page.locator("#timeline").evaluate("el => { el.scrollTop = 0; }")
+    _scroll_to_top(page)
     second = _inbound(tenant, "N2", "Outra pergunta: tem estacionamento?")
     pill = page.locator("[data-new-pill]")
     expect(pill).to_be_visible()
